@@ -21,10 +21,6 @@ import {
 import { PatientAnnouncement, Receipt, RecordRequest, RecordTransfer, ReferralPacket } from "./exchange.js";
 import { IdentityAlert } from "./reconciliation.js";
 
-export const protobufPackage = "hix.v1";
-
-export const protobufFileName = "hix/v1/envelope.proto";
-
 /**
  * A signature over the envelope. A slot for now: hix records it and
  * verification comes in a later version.
@@ -635,7 +631,7 @@ function base64FromBytes(arr: Uint8Array): string {
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends bigint ? string | number | bigint
+type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
@@ -668,7 +664,7 @@ function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
 
-export interface MessageFns<T> {
+interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;

@@ -18,10 +18,6 @@ import {
 import { Code, Identifier, Period, Practitioner } from "./common.js";
 import { Patient } from "./patient.js";
 
-export const protobufPackage = "hix.v1";
-
-export const protobufFileName = "hix/v1/exchange.proto";
-
 /** Kinds of clinical content a request may ask for. An empty list means all. */
 export enum RecordCategory {
   /** UNSPECIFIED - Not stated; never sent inside a list. */
@@ -1645,7 +1641,7 @@ function floatToJson(value: number | null | undefined): number | string | null |
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends bigint ? string | number | bigint
+type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
@@ -1678,7 +1674,7 @@ function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
 
-export interface MessageFns<T> {
+interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;

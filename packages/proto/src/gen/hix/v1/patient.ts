@@ -8,10 +8,6 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Address, Code, ContactPoint, HumanName, Identifier, PartialDate } from "./common.js";
 
-export const protobufPackage = "hix.v1";
-
-export const protobufFileName = "hix/v1/patient.proto";
-
 /** Administrative sex / gender (HL7 v2 table 0001, FHIR administrative-gender). */
 export enum AdministrativeSex {
   /** UNSPECIFIED - Not stated by the source (HL7 v2 PID-8 empty). */
@@ -516,7 +512,7 @@ export const Patient: MessageFns<Patient> = {
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends bigint ? string | number | bigint
+type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
@@ -527,7 +523,7 @@ function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
 
-export interface MessageFns<T> {
+interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;

@@ -1,0 +1,137 @@
+import { createHash } from "node:crypto";
+import type { BinaryWriter } from "@bufbuild/protobuf/wire";
+import { Envelope } from "./gen/hix/v1/envelope.js";
+import {
+  PatientAnnouncement,
+  Receipt,
+  RecordRequest,
+  RecordTransfer,
+  ReferralPacket,
+} from "./gen/hix/v1/exchange.js";
+import { IdentityAlert } from "./gen/hix/v1/reconciliation.js";
+import type { PurposeOfUse, SensitivityLabel } from "./gen/hix/v1/common.js";
+import { newId } from "./ulid.js";
+
+/** The body of an envelope: one of the `oneof body` cases of hix.v1.Envelope. */
+export type EnvelopeBody = NonNullable<Envelope["body"]>;
+
+/** The name of a body case, e.g. "recordRequest" (the camel-cased proto field name). */
+export type EnvelopeKind = EnvelopeBody["$case"];
+
+/** Bytes that are not a hix.v1.Envelope. Not retryable: the same bytes fail again. */
+export class ProtoDecodeError extends Error {
+  override name = "ProtoDecodeError";
+  readonly code = "proto.decode";
+  readonly retryable = false;
+}
+
+/** An envelope without a body was given where one is needed (e.g. to hash it). */
+export class EnvelopeBodyMissingError extends Error {
+  override name = "EnvelopeBodyMissingError";
+  readonly code = "proto.body_missing";
+  readonly retryable = false;
+}
+
+/** Protobuf bytes of an envelope, for publishing on the bus. */
+export function encodeEnvelope(envelope: Envelope): Uint8Array {
+  return Envelope.encode(envelope).finish();
+}
+
+/**
+ * Reads an envelope from bus bytes. Throws ProtoDecodeError when the bytes are
+ * not protobuf, or decode to an envelope with no body (which no sender makes, so
+ * it means the bytes are something else). The error message gives sizes and the
+ * decoder's reason, never payload content.
+ */
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  let envelope: Envelope;
+  try {
+    envelope = Envelope.decode(bytes);
+  } catch (err) {
+    // The wire reader's messages name positions and wire types only
+    // ("premature EOF", "invalid wire type 7 at offset 3"), never field contents.
+    const reason = err instanceof Error ? err.message.slice(0, 120) : "unknown error";
+    throw new ProtoDecodeError(`cannot decode hix.v1.Envelope from ${bytes.length} bytes: ${reason}`, {
+      cause: err,
+    });
+  }
+  if (envelope.body === undefined) {
+    throw new ProtoDecodeError(`cannot decode hix.v1.Envelope from ${bytes.length} bytes: no body`);
+  }
+  return envelope;
+}
+
+/** The case name of an envelope's body, or undefined when it has none. */
+export function envelopeKind(envelope: Envelope): EnvelopeKind | undefined {
+  return envelope.body?.$case;
+}
+
+function writeBody(body: EnvelopeBody): BinaryWriter {
+  switch (body.$case) {
+    case "recordRequest":
+      return RecordRequest.encode(body.value);
+    case "recordTransfer":
+      return RecordTransfer.encode(body.value);
+    case "referralPacket":
+      return ReferralPacket.encode(body.value);
+    case "patientAnnouncement":
+      return PatientAnnouncement.encode(body.value);
+    case "receipt":
+      return Receipt.encode(body.value);
+    case "identityAlert":
+      return IdentityAlert.encode(body.value);
+  }
+}
+
+/**
+ * SHA-256 of the body message encoded on its own (hix.v1.Envelope.content_hash):
+ * the bytes of the RecordRequest, RecordTransfer, ... without the envelope header,
+ * so the hash names the content whatever header it travels under.
+ */
+export function bodyHash(envelope: Pick<Envelope, "body">): Buffer {
+  if (envelope.body === undefined) {
+    throw new EnvelopeBodyMissingError("cannot hash hix.v1.Envelope: no body");
+  }
+  return createHash("sha256").update(writeBody(envelope.body).finish()).digest();
+}
+
+/** Whether an envelope's content_hash matches its body. */
+export function hasValidBodyHash(envelope: Envelope): boolean {
+  if (envelope.body === undefined) return false;
+  return bodyHash(envelope).equals(envelope.contentHash);
+}
+
+/** What newEnvelope needs; the id, creation time and content hash are filled in. */
+export interface NewEnvelope {
+  /** hix id of the sending facility. */
+  fromFacility: string;
+  /** hix id of the destination; omit when the router resolves destinations. */
+  toFacility?: string;
+  /** Why the content is disclosed. */
+  purposeOfUse: PurposeOfUse;
+  /** Sensitivity labels of the content; omit when normal. */
+  sensitivity?: SensitivityLabel[];
+  /** Conversation id; defaults to the new envelope's own id (a first message). */
+  correlationId?: string;
+  /** Id of the message that caused this one; omit for a first message. */
+  causationId?: string;
+  /** The message itself. */
+  body: EnvelopeBody;
+}
+
+/** Builds an envelope with a new ULID id, created_at now and content_hash of the body. */
+export function newEnvelope(init: NewEnvelope): Envelope {
+  const id = newId();
+  return {
+    id,
+    fromFacility: init.fromFacility,
+    toFacility: init.toFacility ?? "",
+    createdAt: new Date(),
+    correlationId: init.correlationId ?? id,
+    causationId: init.causationId ?? "",
+    purposeOfUse: init.purposeOfUse,
+    sensitivity: init.sensitivity ?? [],
+    contentHash: bodyHash(init),
+    body: init.body,
+  };
+}
