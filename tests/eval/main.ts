@@ -6,4 +6,6 @@ if (evaluation === undefined) {
   console.error(`usage: pnpm eval <name>\nevaluations: ${Object.keys(evaluations).sort().join(", ")}`);
   process.exit(name === undefined ? 0 : 2);
 }
-console.log(JSON.stringify({ evaluation: name, date: new Date().toISOString(), ...(await evaluation(args)) }, null, 2));
+console.log(
+  JSON.stringify({ evaluation: name, date: new Date().toISOString(), ...(await evaluation(args)) }, null, 2),
+);

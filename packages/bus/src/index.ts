@@ -34,3 +34,4 @@ export {
 } from "./dead-letter.js";
 export { kvIdempotencyStore, memoryIdempotencyStore, type IdempotencyStore } from "./idempotency.js";
 export { connectBus, type BusConnectOptions } from "./connect.js";
+export { envelopeHandler, publishEnvelope, subjectKind } from "./envelopes.js";
