@@ -72,6 +72,7 @@ export class Hl7Message {
   /**
    * Every decoded value the path matches: all occurrences of the segment unless `[n]` is given,
    * all repetitions of the field unless `[n]` is given. `getAll("PID-3.1")` → every identifier.
+   * An empty field yields one `undefined`, so single-valued fields of repeated segments line up.
    */
   getAll(path: string): Hl7Value[] {
     const p = parsePath(path);

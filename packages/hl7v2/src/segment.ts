@@ -105,7 +105,7 @@ export class Hl7Segment {
     return decode(v, d);
   }
 
-  /** Decoded primitives of every repetition of the field (or the one given), component/subcomponent defaulting to 1. */
+  /** Decoded primitives of every repetition of the field (or the one given; `undefined` for an empty field), component/subcomponent defaulting to 1. */
   getAll(p: Hl7Path, out: Hl7Value[]): void {
     const d = this.delimiters;
     const f = this.field(p.field);
@@ -113,7 +113,10 @@ export class Hl7Segment {
       out.push(f);
       return;
     }
-    if (f === "") return;
+    if (f === "") {
+      out.push(undefined); // one entry per segment occurrence, so lists from one segment line up
+      return;
+    }
     const reps =
       p.repetition !== undefined ? [nthPiece(f, d.repetition, p.repetition)] : splitBy(f, d.repetition);
     for (const r of reps) {
