@@ -65,7 +65,7 @@ const NAMED: ReadonlyMap<string, string> = new Map([
 /** The SQLSTATE of a pg error (a five-character `code`), if it is one. */
 export function sqlStateOf(err: unknown): string | undefined {
   if (typeof err !== "object" || err === null || !("code" in err)) return undefined;
-  const code = (err as { code: unknown }).code;
+  const code = err.code;
   return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
@@ -94,8 +94,7 @@ export function toDbError(err: unknown, where: string): unknown {
       sqlState,
     });
   }
-  const nodeCode =
-    typeof err === "object" && err !== null && "code" in err ? (err as { code: unknown }).code : undefined;
+  const nodeCode = typeof err === "object" && err !== null && "code" in err ? err.code : undefined;
   if (typeof nodeCode === "string" && /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH)$/.test(nodeCode)) {
     return new DbError("db.connection", `${where}: cannot reach the database (${nodeCode})`, {
       retryable: true,

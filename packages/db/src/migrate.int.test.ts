@@ -24,8 +24,9 @@ describe("migrate", () => {
   const write = (files: Record<string, string>): void => {
     for (const [name, sql] of Object.entries(files)) writeFileSync(join(dir, name), sql);
   };
-  const rows = async (): Promise<Array<{ version: number; name: string; applied_at: Date }>> =>
-    (await pool.query("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")).rows;
+  type Row = { version: number; name: string; applied_at: Date };
+  const rows = async (): Promise<Row[]> =>
+    (await pool.query<Row>("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")).rows;
 
   beforeEach(async () => {
     db = await createTestDatabase("migrate");
