@@ -1,0 +1,7 @@
+import type { Command } from "../command.js";
+
+/**
+ * Every `hix` subcommand. Each lives in its own file under commands/ and is listed here
+ * once; `hix --help` prints them in this order.
+ */
+export const commands: readonly Command[] = [];
