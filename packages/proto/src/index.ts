@@ -23,3 +23,4 @@ export {
   newEnvelope,
 } from "./envelope.js";
 export type { EnvelopeBody, EnvelopeKind, NewEnvelope } from "./envelope.js";
+export { ConversionError, type Conversion, type ConversionWarning } from "./conversion.js";
