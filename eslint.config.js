@@ -12,7 +12,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: true,
+        projectService: { allowDefaultProject: ["vitest.config.ts"] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
