@@ -70,7 +70,7 @@ function runBatch(entities: number): Record<string, unknown> {
 
 export async function run(args: readonly string[]): Promise<Record<string, unknown>> {
   const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
-  const batchArg = args.includes("--batch") ? Number(args[args.indexOf("--batch") + 1]) : 70_000;
+  const batchArg = args.includes("--batch") ? Number(args[args.indexOf("--batch") + 1]) : 54_000;
   const sets = SETS.filter((s) => only === undefined || s.name === only).map(runSet);
   const batch = only === undefined || only === "synthetic-batch" ? runBatch(batchArg) : undefined;
   return Promise.resolve({ sets, ...(batch === undefined ? {} : { batch }) });

@@ -17,7 +17,20 @@ export interface Model {
   readonly parameters: ModelParameters;
   /** weights[f * 5 + level] = log2(m/u); the `missing` slot is 0. */
   readonly weights: Float64Array;
+  /** Largest total positive weight the location fields may add together (see LOCATION_FIELDS). */
+  readonly locationCap: number;
 }
+
+/**
+ * Fields that describe where a person lives. They are far from independent (same street ⇒ same
+ * city, postal code, state, often phone) and household members share all of them, so summing
+ * their weights as Fellegi-Sunter assumes would count one fact five times. Their positive
+ * weights together are capped; the cut appears as an adjustment in explanations.
+ */
+export const LOCATION_FIELDS: readonly FieldName[] = ["address", "city", "postalCode", "state", "phone"];
+const LOCATION_INDEX = new Uint8Array(FIELDS.length);
+for (const f of LOCATION_FIELDS) LOCATION_INDEX[FIELDS.indexOf(f)] = 1;
+export const DEFAULT_LOCATION_CAP = 10;
 
 // Priors: what a registration clerk's data usually looks like. m: duplicates mostly agree
 // exactly, sometimes with a typo; u: unrelated people rarely agree, except on sex and state.
@@ -76,7 +89,7 @@ function boundDisagree(m: [number, number, number, number], max: number | undefi
 }
 
 /** Build a model (weight table) from parameters. */
-export function buildModel(parameters: ModelParameters): Model {
+export function buildModel(parameters: ModelParameters, locationCap = DEFAULT_LOCATION_CAP): Model {
   const weights = new Float64Array(FIELDS.length * SLOT);
   const clean = {} as Record<FieldName, FieldParameters>;
   FIELDS.forEach((field, f) => {
@@ -86,14 +99,32 @@ export function buildModel(parameters: ModelParameters): Model {
     for (let l = 0; l < LEVEL_COUNT; l++) weights[f * SLOT + l] = Math.log2(m[l]! / u[l]!);
     weights[f * SLOT + MISSING] = 0;
   });
-  return { parameters: clean, weights };
+  return { parameters: clean, weights, locationCap };
 }
 
-/** Score of one comparison: the sum of its field weights (missing fields add 0). */
+/**
+ * Score of one comparison: the sum of its field weights (missing fields add 0) plus the
+ * location adjustment (≤ 0, see LOCATION_FIELDS).
+ */
 export function scoreLevels(model: Model, levels: Uint8Array, offset = 0): number {
   let score = 0;
-  for (let f = 0; f < FIELDS.length; f++) score += model.weights[f * SLOT + levels[offset + f]!]!;
-  return score;
+  let location = 0;
+  for (let f = 0; f < FIELDS.length; f++) {
+    const w = model.weights[f * SLOT + levels[offset + f]!]!;
+    score += w;
+    if (LOCATION_INDEX[f] === 1 && w > 0) location += w;
+  }
+  return location > model.locationCap ? score + (model.locationCap - location) : score;
+}
+
+/** The location adjustment (≤ 0) of one comparison. */
+export function locationAdjustment(model: Model, levels: Uint8Array, offset = 0): number {
+  let location = 0;
+  for (let f = 0; f < FIELDS.length; f++) {
+    const w = model.weights[f * SLOT + levels[offset + f]!]!;
+    if (LOCATION_INDEX[f] === 1 && w > 0) location += w;
+  }
+  return location > model.locationCap ? model.locationCap - location : 0;
 }
 
 /** Weight of one field at one level. */
@@ -109,6 +140,31 @@ export interface EmOptions {
   readonly priorStrength?: number;
   /** Fields whose parameters are fixed by configuration and not re-estimated. */
   readonly fixed?: Partial<ModelParameters>;
+  /**
+   * u probabilities measured elsewhere (random record pairs, see estimateU); EM then keeps them
+   * and estimates only m and λ. u from candidate pairs is biased: blocking makes non-matches agree
+   * on the blocked fields, which would shrink exactly those fields' weights.
+   */
+  readonly u?: Partial<Record<FieldName, readonly number[]>>;
+}
+
+/**
+ * u probabilities from comparison vectors of random record pairs (nearly all non-matches),
+ * with the prior u as pseudo-counts.
+ */
+export function estimateU(levels: Uint8Array, prior: ModelParameters = PRIOR_PARAMETERS, priorStrength = 10): Record<FieldName, number[]> {
+  const F = FIELDS.length;
+  const result = {} as Record<FieldName, number[]>;
+  FIELDS.forEach((field, f) => {
+    const counts = prior[field].u.map((v) => v * priorStrength);
+    for (let p = f; p < levels.length; p += F) {
+      const l = levels[p]!;
+      if (l !== MISSING) counts[l]! += 1;
+    }
+    const total = counts.reduce((x, y) => x + y, 0);
+    result[field] = clampNormalize(counts.map((c) => c / total));
+  });
+  return result;
 }
 
 export interface EmResult {
@@ -126,6 +182,8 @@ export interface EmResult {
  * Estimate m, u and λ by EM over comparison vectors (`levels`: pairCount × FIELDS.length).
  * Identical vectors are grouped first, so the cost per iteration is the number of distinct
  * patterns, not pairs. Priors act as Dirichlet pseudo-counts; `missing` levels are ignored.
+ * The person fields (names, birth date, sex, identifiers) define the latent match class; the
+ * location fields are estimated from it without feeding back into it.
  */
 export function estimateParameters(levels: Uint8Array, prior: ModelParameters = PRIOR_PARAMETERS, options: EmOptions = {}): EmResult {
   const F = FIELDS.length;
@@ -154,7 +212,8 @@ export function estimateParameters(levels: Uint8Array, prior: ModelParameters = 
   const strength = options.priorStrength ?? 10;
   const fixed = options.fixed ?? {};
   const m = FIELDS.map((f) => [...(fixed[f] ?? prior[f]).m]);
-  const u = FIELDS.map((f) => [...(fixed[f] ?? prior[f]).u]);
+  const measuredU = options.u ?? {};
+  const u = FIELDS.map((f) => [...(fixed[f]?.u ?? measuredU[f] ?? prior[f].u)]);
   let lambda = 0.1;
   let iterations = 0;
   let converged = false;
@@ -170,7 +229,9 @@ export function estimateParameters(levels: Uint8Array, prior: ModelParameters = 
       let pu = 1 - lambda;
       for (let f = 0; f < F; f++) {
         const l = pattern[f]!;
-        if (l === MISSING) continue;
+        // Location fields do not drive the E-step (see LOCATION_FIELDS): their correlation would
+        // make "lives in the same place" the latent class. Their m/u still follow from it.
+        if (l === MISSING || LOCATION_INDEX[f] === 1) continue;
         pm *= Math.max(CLAMP, m[f]![l]!);
         pu *= Math.max(CLAMP, u[f]![l]!);
       }
@@ -195,10 +256,11 @@ export function estimateParameters(levels: Uint8Array, prior: ModelParameters = 
       }
       const nm = boundDisagree(clampNormalize(mc.map((v) => v / mc.reduce((s, x) => s + x, 0))), MAX_M_DISAGREE[field]);
       const nu = clampNormalize(uc.map((v) => v / uc.reduce((s, x) => s + x, 0)));
+      const keepU = measuredU[field] !== undefined;
       for (let l = 0; l < LEVEL_COUNT; l++) {
-        delta = Math.max(delta, Math.abs(nm[l]! - m[f]![l]!), Math.abs(nu[l]! - u[f]![l]!));
+        delta = Math.max(delta, Math.abs(nm[l]! - m[f]![l]!), keepU ? 0 : Math.abs(nu[l]! - u[f]![l]!));
         m[f]![l] = nm[l]!;
-        u[f]![l] = nu[l]!;
+        if (!keepU) u[f]![l] = nu[l]!;
       }
     }
     converged = delta < tolerance;

@@ -2,10 +2,10 @@
 // (same family name, address, phone), so some pairs must never be linked automatically no
 // matter the score: twins, father and son with the same name, and records whose identifiers
 // contradict each other. A guard caps the decision at `review` and says why.
-import { CLOSE, EXACT, FIELDS, MISSING, PHONETIC } from "./compare.js";
+import { CLOSE, DISAGREE, EXACT, FIELDS, MISSING, PHONETIC } from "./compare.js";
 import type { NormalizedRecord } from "./types.js";
 
-export type GuardCode = "possible-twins" | "possible-jr-sr" | "identifier-conflict" | "no-birth-date";
+export type GuardCode = "possible-twins" | "possible-jr-sr" | "identifier-conflict" | "birth-date-unconfirmed";
 
 export interface GuardFinding {
   readonly code: GuardCode;
@@ -34,6 +34,11 @@ export function checkGuards(a: NormalizedRecord, b: NormalizedRecord, levels: Ui
   if (sameBirthDate && household) {
     if (given !== MISSING && !sameGiven) {
       findings.push({ code: "possible-twins", reason: "same birth date and household, given names differ" });
+    } else if (family === DISAGREE || family === PHONETIC) {
+      // Given and family swapped on one side and not the other leaves the family names differing.
+      findings.push({ code: "possible-twins", reason: "same birth date and household, family names differ" });
+    } else if (level("sex") === DISAGREE) {
+      findings.push({ code: "possible-twins", reason: "same birth date and household, sex differs" });
     } else if (a.multipleBirthOrder !== undefined && b.multipleBirthOrder !== undefined && a.multipleBirthOrder !== b.multipleBirthOrder) {
       findings.push({ code: "possible-twins", reason: "same birth date and household, multiple-birth order differs" });
     }
@@ -63,10 +68,12 @@ export function checkGuards(a: NormalizedRecord, b: NormalizedRecord, levels: Ui
     findings.push({ code: "identifier-conflict", reason: "same facility, different MRNs" });
   }
 
-  // Without a birth date on both sides, a same-named relative at the same address cannot be
-  // ruled out; only an agreeing identifier makes an automatic link safe.
-  if (level("birthDate") === MISSING && ssn !== EXACT && level("mrn") !== EXACT) {
-    findings.push({ code: "no-birth-date", reason: "birth date missing on one side and no identifier agrees" });
+  // Without agreeing birth dates, a same-named relative at the same address cannot be ruled
+  // out; only an agreeing identifier makes an automatic link safe.
+  const birth = level("birthDate");
+  if ((birth === MISSING || birth === DISAGREE) && ssn !== EXACT && level("mrn") !== EXACT) {
+    const why = birth === MISSING ? "birth date missing on one side" : "birth dates disagree";
+    findings.push({ code: "birth-date-unconfirmed", reason: `${why} and no identifier agrees` });
   }
   return findings;
 }

@@ -3,7 +3,7 @@
 import { blockRecords, type BlockingPass } from "./blocking.js";
 import { clusterMatches } from "./cluster.js";
 import { compareInto, comparedValue, FIELDS, LEVELS, MISSING, type AgreementLevel, type FieldName, type Notes } from "./compare.js";
-import { buildModel, estimateParameters, fieldWeight, PRIOR_PARAMETERS, scoreLevels, type EmOptions, type Model, type ModelParameters } from "./fellegiSunter.js";
+import { buildModel, estimateParameters, estimateU, fieldWeight, locationAdjustment, PRIOR_PARAMETERS, scoreLevels, type EmOptions, type Model, type ModelParameters } from "./fellegiSunter.js";
 import { checkGuards, type GuardCode, type GuardFinding } from "./guards.js";
 import { normalizeRecord } from "./normalize.js";
 import type { LinkageRecord, NormalizedRecord } from "./types.js";
@@ -28,6 +28,10 @@ export interface LinkOptions {
   readonly parameters?: Partial<ModelParameters>;
   /** Estimate m/u by EM from the candidate pairs (default true); false uses priors + `parameters`. */
   readonly estimate?: boolean;
+  /** Random record pairs compared to measure u (default 50 000). */
+  readonly uSampleSize?: number;
+  /** Cap on the summed positive weight of the location fields (default DEFAULT_LOCATION_CAP). */
+  readonly locationCap?: number;
   readonly em?: Omit<EmOptions, "fixed">;
   readonly blocking?: { readonly passes?: readonly BlockingPass[]; readonly maxBlockSize?: number };
   /** Two-source linkage: only pair records whose `facilityId` differs. */
@@ -62,6 +66,8 @@ export interface PairExplanation {
   /** Decision the score alone would give, before guards. */
   readonly scoreDecision: Decision;
   readonly fields: readonly FieldExplanation[];
+  /** Corrections to the plain sum of field weights (the location cap). score = Σ fields + Σ adjustments. */
+  readonly adjustments: readonly { readonly reason: string; readonly weight: number }[];
   readonly guards: readonly GuardFinding[];
   readonly swappedNames: boolean;
 }
@@ -119,6 +125,18 @@ export class LinkageInputError extends Error {
   }
 }
 
+/** mulberry32: a seeded PRNG, so the same batch always gets the same u sample and model. */
+function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 function decide(score: number, guards: readonly GuardFinding[], t: Thresholds): { decision: Decision; scoreDecision: Decision } {
   const scoreDecision: Decision = score >= t.match ? "match" : score >= t.review ? "review" : "no-link";
   return { decision: scoreDecision === "match" && guards.length > 0 ? "review" : scoreDecision, scoreDecision };
@@ -148,10 +166,13 @@ export function explainPair(
       ...(note === undefined ? {} : { note }),
     };
   });
+  const cut = locationAdjustment(model, levels);
+  const adjustments = cut === 0 ? [] : [{ reason: `location fields capped at ${model.locationCap} bits together`, weight: cut }];
   let score = 0;
   for (const f of fields) score += f.weight;
+  for (const adj of adjustments) score += adj.weight;
   const guards = checkGuards(a, b, levels);
-  return { a: a.id, b: b.id, score, ...decide(score, guards, thresholds), fields, guards, swappedNames };
+  return { a: a.id, b: b.id, score, ...decide(score, guards, thresholds), fields, adjustments, guards, swappedNames };
 }
 
 /** Link a batch of records: candidate pairs with scores and decisions, clusters and statistics. */
@@ -180,14 +201,28 @@ export function linkRecords(records: readonly LinkageRecord[], options: LinkOpti
   const t3 = performance.now();
 
   const fixed = options.parameters ?? {};
+  // u from random record pairs (deterministic sample): what agreement looks like by chance.
+  const sampleSize = Math.min(options.uSampleSize ?? 50_000, (normalized.length * (normalized.length - 1)) / 2);
+  const uLevels = new Uint8Array(sampleSize * F);
+  const random = seededRandom(0x5eed);
+  let sampled = 0;
+  for (let tries = 0; sampled < sampleSize && tries < sampleSize * 20; tries++) {
+    const i = Math.floor(random() * normalized.length);
+    const j = Math.floor(random() * normalized.length);
+    if (i === j) continue;
+    if (options.crossSourceOnly === true && normalized[i]!.facilityId === normalized[j]!.facilityId) continue;
+    compareInto(normalized[i]!, normalized[j]!, uLevels, sampled * F);
+    sampled++;
+  }
   let model: Model;
   let em: LinkStats["em"];
   if (options.estimate === false || count === 0) {
-    model = buildModel({ ...PRIOR_PARAMETERS, ...fixed });
+    model = buildModel({ ...PRIOR_PARAMETERS, ...fixed }, options.locationCap);
     em = undefined;
   } else {
-    const result = estimateParameters(levels, PRIOR_PARAMETERS, { ...options.em, fixed });
-    model = buildModel(result.parameters);
+    const u = sampled > 0 ? estimateU(uLevels.subarray(0, sampled * F)) : undefined;
+    const result = estimateParameters(levels, PRIOR_PARAMETERS, { ...options.em, fixed, ...(u === undefined ? {} : { u }) });
+    model = buildModel(result.parameters, options.locationCap);
     em = {
       iterations: result.iterations,
       converged: result.converged,
@@ -199,7 +234,7 @@ export function linkRecords(records: readonly LinkageRecord[], options: LinkOpti
   const t4 = performance.now();
 
   const decisions = { match: 0, review: 0, "no-link": 0 };
-  const cappedByGuard: Record<GuardCode, number> = { "possible-twins": 0, "possible-jr-sr": 0, "identifier-conflict": 0, "no-birth-date": 0 };
+  const cappedByGuard: Record<GuardCode, number> = { "possible-twins": 0, "possible-jr-sr": 0, "identifier-conflict": 0, "birth-date-unconfirmed": 0 };
   const pairs: LinkedPair[] = [];
   const edges: { i: number; j: number; score: number }[] = [];
   for (let p = 0; p < count; p++) {
