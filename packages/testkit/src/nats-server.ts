@@ -31,6 +31,14 @@ export interface StartNatsServerOptions {
   port?: number;
   /** `server_name`; default a unique one. */
   serverName?: string;
+  /**
+   * Run this config file as it is instead of a generated one (e.g. a rewritten deploy/nats
+   * config). It must listen on 127.0.0.1:`port`, so `port` is required with it; the options
+   * above that shape the generated config are then ignored.
+   */
+  configFile?: string;
+  /** Extra environment for the server process (config files may reference `$VARS`). */
+  env?: Record<string, string>;
 }
 
 export interface TestNatsServer {
@@ -99,18 +107,26 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
   }
   const dir = mkdtempSync(join(tmpdir(), "hix-nats-"));
   const storeDir = opts.storeDir ?? join(dir, "jetstream");
+  if (opts.configFile !== undefined && opts.port === undefined) {
+    throw new TestkitError("testkit.bad_options", "startNatsServer: configFile needs the port it listens on");
+  }
   const port = opts.port ?? (await freePort());
   const serverName = opts.serverName ?? `hix-t-${port}`;
-  const configFile = join(dir, "nats.conf");
   const logFile = join(dir, "nats.log");
-  writeFileSync(configFile, renderConfig({ ...opts, port, storeDir, serverName }));
+  let configFile = opts.configFile;
+  if (configFile === undefined) {
+    configFile = join(dir, "nats.conf");
+    writeFileSync(configFile, renderConfig({ ...opts, port, storeDir, serverName }));
+  }
+  const config = configFile;
+  const env = opts.env === undefined ? process.env : { ...process.env, ...opts.env };
 
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
   const launch = async (): Promise<void> => {
     const logFd = openSync(logFile, "a");
-    const proc = spawn(binary, ["-c", configFile], { stdio: ["ignore", logFd, logFd] });
+    const proc = spawn(binary, ["-c", config], { stdio: ["ignore", logFd, logFd], env });
     closeSync(logFd);
     child = proc;
     exited = new Promise((resolve) => {
