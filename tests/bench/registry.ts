@@ -10,4 +10,9 @@ export const benchmarks: Record<string, Benchmark> = {
     description: "bus publish → consume → ack vs bare nats.js (same run)",
     run: async (args) => (await import("./bus.bench.js")).run(args),
   },
+  hl7: {
+    description:
+      "HL7 v2 parse and parse + read ~20 fields: hix vs @medplum/core, node-hl7-client, hl7-standard",
+    run: async (args) => (await import("./hl7.bench.js")).run(args),
+  },
 };

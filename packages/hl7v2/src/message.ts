@@ -56,7 +56,10 @@ export class Hl7Message {
 
   /** The `occurrence`-th (1-based) segment with this id. */
   segment(id: string, occurrence = 1): Hl7Segment | undefined {
-    return this.segmentsById(id)[occurrence - 1];
+    // A linear scan beats building an index for the few reads a typical mapping does.
+    let seen = 0;
+    for (const s of this.segments) if (s.id === id && ++seen === occurrence) return s;
+    return undefined;
   }
 
   /**

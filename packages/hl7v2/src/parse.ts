@@ -21,8 +21,9 @@ export function parse(text: string): Hl7Message {
   const { leading, segments } = scan(text);
   if (segments.length === 0) throw new Hl7ParseError("hl7.empty", undefined, "no segment found");
   const msg = buildMessage(segments, 0, segments.length, 0);
-  for (let i = 1; i < segments.length; i++) {
-    const id = segments[i]!.text.slice(0, 3);
+  const segs = msg.segments;
+  for (let i = 1; i < segs.length; i++) {
+    const id = segs[i]!.id;
     if (ENVELOPE_IDS.has(id)) {
       throw new Hl7ParseError(
         "hl7.multiple_messages",

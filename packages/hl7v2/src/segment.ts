@@ -4,22 +4,26 @@ import { Hl7PathError } from "./errors.js";
 import type { Hl7Path } from "./path.js";
 import { nthPiece, replacePiece } from "./path.js";
 
-/** Segments whose field 1 is the field separator itself and field 2 the encoding characters. */
-const HEADER_IDS = new Set(["MSH", "BHS", "FHS"]);
-
 /** A decoded primitive value: the text, `null` for the HL7 null `""`, `undefined` when not valued. */
 export type Hl7Value = string | null | undefined;
 
 /**
- * One segment, kept as its original text until something reads a field (then split once) and
- * re-joined only if something was written — so reading is cheap and an untouched segment
+ * One segment, kept as its original text: reading a field only locates field separators up to
+ * that field (remembered for the next read), and the segment is split and re-joined only if
+ * something is written — so reading is cheap and an untouched segment
  * serializes to exactly the bytes it was parsed from.
  */
 export class Hl7Segment {
   /** Text that ended this segment in the source (CR, LF, CRLF, plus any blank lines); "" at end of input. */
   terminator: string;
+  /** True for MSH, BHS and FHS, whose field 1 is the field separator itself and field 2 the encoding characters. */
+  readonly isHeader: boolean;
   private text: string | undefined;
+  /** Set once a field was written; then the fields are the truth and `text` is rebuilt on demand. */
   private parts: string[] | undefined;
+  /** Offsets of the field separators found so far in `text` (read mode). */
+  private seps: number[] | undefined;
+  private scannedAll = false;
 
   constructor(
     /** Segment id, e.g. `PID` or `ZPD`. */
@@ -31,16 +35,31 @@ export class Hl7Segment {
   ) {
     this.text = text;
     this.terminator = terminator;
-  }
-
-  /** True for MSH, BHS and FHS, whose field numbering counts the field separator as field 1. */
-  get isHeader(): boolean {
-    return HEADER_IDS.has(this.id);
+    this.isHeader = id === "MSH" || id === "BHS" || id === "FHS";
   }
 
   private split(): string[] {
-    if (this.parts === undefined) this.parts = this.text!.split(this.delimiters.field);
+    if (this.parts === undefined) {
+      this.parts = this.text!.split(this.delimiters.field);
+      this.seps = undefined;
+    }
     return this.parts;
+  }
+
+  /** Piece `i` of the text split by the field separator, finding separators only as far as needed. */
+  private piece(i: number): string {
+    const text = this.text!;
+    const seps = (this.seps ??= []);
+    const fs = this.delimiters.field;
+    while (seps.length < i + 1 && !this.scannedAll) {
+      const at = text.indexOf(fs, seps.length === 0 ? 0 : seps[seps.length - 1]! + 1);
+      if (at < 0) this.scannedAll = true;
+      else seps.push(at);
+    }
+    if (i > seps.length) return "";
+    const start = i === 0 ? 0 : seps[i - 1]! + 1;
+    const end = i < seps.length ? seps[i]! : text.length;
+    return text.slice(start, end);
   }
 
   private partIndex(field: number): number {
@@ -55,8 +74,11 @@ export class Hl7Segment {
 
   /** Field `n` (1-based, HL7 numbering) as encoded text; "" when absent. */
   field(n: number): string {
-    if (this.isHeader && n === 1) return this.delimiters.field;
-    return this.split()[this.partIndex(n)] ?? "";
+    if (this.isHeader) {
+      if (n === 1) return this.delimiters.field;
+      n--;
+    }
+    return this.parts === undefined ? this.piece(n) : (this.parts[n] ?? "");
   }
 
   /** Replaces field `n` with already encoded text. MSH-1/MSH-2 cannot be replaced. */
@@ -96,13 +118,10 @@ export class Hl7Segment {
    */
   get(p: Hl7Path): Hl7Value {
     const d = this.delimiters;
-    let v = this.field(p.field);
+    const v = this.field(p.field);
     if (this.isHeader && p.field <= 2) return v;
     if (v === "") return undefined;
-    v = nthPiece(v, d.repetition, p.repetition ?? 1);
-    v = nthPiece(v, d.component, p.component ?? 1);
-    v = nthPiece(v, d.subcomponent, p.subcomponent ?? 1);
-    return decode(v, d);
+    return decode(primitive(v, d, p.repetition ?? 1, p.component ?? 1, p.subcomponent ?? 1), d);
   }
 
   /** Decoded primitives of every repetition of the field (or the one given; `undefined` for an empty field), component/subcomponent defaulting to 1. */
@@ -177,4 +196,29 @@ function decode(v: string, d: Delimiters): Hl7Value {
   if (v === "") return undefined;
   if (v === '""') return null;
   return unescapeValue(v, d);
+}
+
+/**
+ * The repetition/component/subcomponent of an encoded field, narrowing one pair of bounds
+ * instead of slicing at every level (this is the hot path of every read).
+ */
+function primitive(f: string, d: Delimiters, rep: number, comp: number, sub: number): string {
+  let start = 0;
+  let end = f.length;
+  for (let level = 0; level < 3; level++) {
+    const sep = level === 0 ? d.repetition : level === 1 ? d.component : d.subcomponent;
+    const n = level === 0 ? rep : level === 1 ? comp : sub;
+    if (sep === "") {
+      if (n !== 1) return "";
+      continue;
+    }
+    for (let k = 1; k < n; k++) {
+      const i = f.indexOf(sep, start);
+      if (i < 0 || i >= end) return "";
+      start = i + 1;
+    }
+    const i = f.indexOf(sep, start);
+    if (i >= 0 && i < end) end = i;
+  }
+  return start === 0 && end === f.length ? f : f.slice(start, end);
 }
