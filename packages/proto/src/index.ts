@@ -24,3 +24,4 @@ export {
 } from "./envelope.js";
 export type { EnvelopeBody, EnvelopeKind, NewEnvelope } from "./envelope.js";
 export { ConversionError, type Conversion, type ConversionWarning } from "./conversion.js";
+export { PROTO_DIR, decodeByTypeName, loadContract } from "./reflection.js";
