@@ -4,11 +4,11 @@
 import { linkRecords, type LinkOptions } from "@hix/linkage";
 import { loadFake1000, loadFebrl, type LabelledRecord } from "./linkage/datasets.js";
 import { accuracy } from "./linkage/metrics.js";
-import { generateSynthetic, lookAlikeAutoLinks } from "./linkage/synthetic.js";
+import { generateSynthetic, lookAlikeAutoLinks, type LookAlikeKind } from "./linkage/synthetic.js";
 
 interface EvalSet {
   readonly name: string;
-  readonly load: () => { data: LabelledRecord[]; lookAlikes?: ReadonlyMap<string, string> };
+  readonly load: () => { data: LabelledRecord[]; lookAlikes?: ReadonlyMap<string, LookAlikeKind> };
   readonly crossSourceOnly?: boolean;
 }
 
@@ -16,7 +16,11 @@ const SETS: readonly EvalSet[] = [
   { name: "febrl1", load: () => ({ data: loadFebrl("dataset1.csv") }) },
   { name: "febrl2", load: () => ({ data: loadFebrl("dataset2.csv") }) },
   { name: "febrl3", load: () => ({ data: loadFebrl("dataset3.csv") }) },
-  { name: "febrl4", load: () => ({ data: [...loadFebrl("dataset4a.csv", "A"), ...loadFebrl("dataset4b.csv", "B")] }), crossSourceOnly: true },
+  {
+    name: "febrl4",
+    load: () => ({ data: [...loadFebrl("dataset4a.csv", "A"), ...loadFebrl("dataset4b.csv", "B")] }),
+    crossSourceOnly: true,
+  },
   { name: "splink-fake1000", load: () => ({ data: loadFake1000() }) },
   { name: "synthetic", load: () => generateSynthetic({ seed: 20240601, entities: 4000 }) },
 ];
@@ -40,7 +44,12 @@ function runSet(set: EvalSet): Record<string, unknown> {
     cappedByGuard: result.stats.cappedByGuard,
     refusedMerges: result.stats.refusedMerges,
     em: result.stats.em,
-    passes: result.stats.passes.map((p) => ({ name: p.name, pairs: p.pairs, newPairs: p.newPairs, oversizedBlocks: p.oversizedBlocks })),
+    passes: result.stats.passes.map((p) => ({
+      name: p.name,
+      pairs: p.pairs,
+      newPairs: p.newPairs,
+      oversizedBlocks: p.oversizedBlocks,
+    })),
     seconds: Math.round(seconds * 1000) / 1000,
   };
 }

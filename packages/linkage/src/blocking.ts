@@ -11,10 +11,12 @@ export interface BlockingPass {
   readonly key: (r: NormalizedRecord) => string | undefined;
 }
 
-const year = (r: NormalizedRecord): string | undefined => (r.birth === undefined ? undefined : String(r.birth.year));
+const year = (r: NormalizedRecord): string | undefined =>
+  r.birth === undefined ? undefined : String(r.birth.year);
 const fullDate = (r: NormalizedRecord): string | undefined =>
   r.birth?.day === undefined ? undefined : `${r.birth.year}-${r.birth.month}-${r.birth.day}`;
-const join = (...parts: (string | undefined)[]): string | undefined => (parts.some((x) => x === undefined || x === "") ? undefined : parts.join("|"));
+const join = (...parts: (string | undefined)[]): string | undefined =>
+  parts.some((x) => x === undefined || x === "") ? undefined : parts.join("|");
 
 /** The default passes. Each names the fields it relies on. */
 export const DEFAULT_PASSES: readonly BlockingPass[] = [
@@ -26,7 +28,10 @@ export const DEFAULT_PASSES: readonly BlockingPass[] = [
   // Order-free name codes find given/family swaps and survive a missing birth date.
   {
     name: "name-codes",
-    key: (r) => (r.givenCode === undefined || r.familyCode === undefined ? undefined : [r.givenCode, r.familyCode].sort().join("|")),
+    key: (r) =>
+      r.givenCode === undefined || r.familyCode === undefined
+        ? undefined
+        : [r.givenCode, r.familyCode].sort().join("|"),
   },
   { name: "ssn-last4+birth-year", key: (r) => join(r.ssn?.slice(-4), year(r)) },
   { name: "ssn", key: (r) => r.ssn },
@@ -65,7 +70,10 @@ export interface CandidatePairs {
 }
 
 /** Generate deduplicated candidate pairs over `records` (indices into the array). */
-export function blockRecords(records: readonly NormalizedRecord[], options: BlockingOptions = {}): CandidatePairs {
+export function blockRecords(
+  records: readonly NormalizedRecord[],
+  options: BlockingOptions = {},
+): CandidatePairs {
   const n = records.length;
   const passes = options.passes ?? DEFAULT_PASSES;
   const maxBlockSize = options.maxBlockSize ?? 200;
@@ -120,7 +128,14 @@ export function blockRecords(records: readonly NormalizedRecord[], options: Bloc
         }
       }
     }
-    stats.push({ name: pass.name, blocks: blocks.size, pairs, newPairs, oversizedBlocks: oversized, recordsInOversizedBlocks: oversizedRecords });
+    stats.push({
+      name: pass.name,
+      blocks: blocks.size,
+      pairs,
+      newPairs,
+      oversizedBlocks: oversized,
+      recordsInOversizedBlocks: oversizedRecords,
+    });
   }
   return {
     a: a.subarray(0, count),

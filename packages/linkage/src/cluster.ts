@@ -68,7 +68,13 @@ export function clusterMatches(
     const right = membersOf(rj);
     let blocked: RefusedMerge | undefined;
     if (left.length * right.length > maxCross) {
-      blocked = { i: edge.i, j: edge.j, conflictI: edge.i, conflictJ: edge.j, reason: "merged cluster would be too large to check" };
+      blocked = {
+        i: edge.i,
+        j: edge.j,
+        conflictI: edge.i,
+        conflictJ: edge.j,
+        reason: "merged cluster would be too large to check",
+      };
     } else {
       outer: for (const x of left) {
         for (const y of right) {

@@ -53,8 +53,18 @@ interface NameSide {
   readonly parts: readonly string[];
 }
 
-const givenSide = (r: NormalizedRecord): NameSide => ({ name: r.given, roots: r.givenRoots, code: r.givenCode, parts: [] });
-const familySide = (r: NormalizedRecord): NameSide => ({ name: r.family, roots: [], code: r.familyCode, parts: r.familyParts });
+const givenSide = (r: NormalizedRecord): NameSide => ({
+  name: r.given,
+  roots: r.givenRoots,
+  code: r.givenCode,
+  parts: [],
+});
+const familySide = (r: NormalizedRecord): NameSide => ({
+  name: r.family,
+  roots: [],
+  code: r.familyCode,
+  parts: r.familyParts,
+});
 
 /**
  * Names: exact; close = same nickname root, shared part of a hyphenated/changed family name,
@@ -96,7 +106,11 @@ const dateKey = (d: PartialDate): string =>
  * YYYYMMDD, or agreement down to the month when one side is less precise; phonetic (weakest
  * agreement) = same year and month with different days, or only the year known and agreeing.
  */
-function compareBirthDate(a: PartialDate | undefined, b: PartialDate | undefined, notes: Notes | undefined): number {
+function compareBirthDate(
+  a: PartialDate | undefined,
+  b: PartialDate | undefined,
+  notes: Notes | undefined,
+): number {
   if (a === undefined || b === undefined) return MISSING;
   const full = a.day !== undefined && b.day !== undefined;
   if (full) {
@@ -125,7 +139,12 @@ function compareBirthDate(a: PartialDate | undefined, b: PartialDate | undefined
   return PHONETIC;
 }
 
-function compareExactOrTypo(x: string | undefined, y: string | undefined, field: FieldName, notes: Notes | undefined): number {
+function compareExactOrTypo(
+  x: string | undefined,
+  y: string | undefined,
+  field: FieldName,
+  notes: Notes | undefined,
+): number {
   if (x === undefined || y === undefined) return MISSING;
   if (x === y) return EXACT;
   if (damerauLevenshtein(x, y) === 1) {
@@ -135,7 +154,13 @@ function compareExactOrTypo(x: string | undefined, y: string | undefined, field:
   return DISAGREE;
 }
 
-function compareSimilar(x: string | undefined, y: string | undefined, field: FieldName, notes: Notes | undefined, cut: number): number {
+function compareSimilar(
+  x: string | undefined,
+  y: string | undefined,
+  field: FieldName,
+  notes: Notes | undefined,
+  cut: number,
+): number {
   if (x === undefined || y === undefined) return MISSING;
   if (x === y) return EXACT;
   const xs = x.replace(/ /g, "");
@@ -218,7 +243,13 @@ export function compareRecords(a: NormalizedRecord, b: NormalizedRecord, notes?:
  * Write the levels of (a, b) into `out` at `offset` (FIELDS.length entries) and return whether
  * names were compared crosswise. The batch path uses this to avoid one allocation per pair.
  */
-export function compareInto(a: NormalizedRecord, b: NormalizedRecord, out: Uint8Array, offset: number, notes?: Notes): boolean {
+export function compareInto(
+  a: NormalizedRecord,
+  b: NormalizedRecord,
+  out: Uint8Array,
+  offset: number,
+  notes?: Notes,
+): boolean {
   const levels = out;
   const o = offset;
   let given = compareName(givenSide(a), givenSide(b), notes, "given");
@@ -227,7 +258,12 @@ export function compareInto(a: NormalizedRecord, b: NormalizedRecord, out: Uint8
   // Given and family entered in each other's fields: use the crosswise comparison only when
   // both crosswise names agree and the straight comparison does not.
   if (!(agrees(given) && agrees(family)) && a.given !== undefined && a.family !== undefined) {
-    const crossGiven = compareName(givenSide(a), { ...familySide(b), roots: b.family === undefined ? [] : nicknameRoots(b.family) }, undefined, "given");
+    const crossGiven = compareName(
+      givenSide(a),
+      { ...familySide(b), roots: b.family === undefined ? [] : nicknameRoots(b.family) },
+      undefined,
+      "given",
+    );
     const crossFamily = compareName(familySide(a), { ...givenSide(b), roots: [] }, undefined, "family");
     if (agrees(crossGiven) && agrees(crossFamily)) {
       given = crossGiven;
@@ -247,7 +283,8 @@ export function compareInto(a: NormalizedRecord, b: NormalizedRecord, out: Uint8
   levels[o + 5] = compareAddress(a, b, notes);
   levels[o + 6] = compareSimilar(a.city, b.city, "city", notes, NAME_CLOSE);
   levels[o + 7] = compareExactOrTypo(a.postalCode, b.postalCode, "postalCode", notes);
-  levels[o + 8] = a.state === undefined || b.state === undefined ? MISSING : a.state === b.state ? EXACT : DISAGREE;
+  levels[o + 8] =
+    a.state === undefined || b.state === undefined ? MISSING : a.state === b.state ? EXACT : DISAGREE;
   levels[o + 9] = comparePhone(a.phone, b.phone, notes);
   levels[o + 10] = compareExactOrTypo(a.ssn, b.ssn, "ssn", notes);
   levels[o + 11] = compareEmail(a.email, b.email, notes);

@@ -80,7 +80,10 @@ function clampNormalize(values: readonly number[]): [number, number, number, num
   return clamped.map((v) => v / total) as [number, number, number, number];
 }
 
-function boundDisagree(m: [number, number, number, number], max: number | undefined): [number, number, number, number] {
+function boundDisagree(
+  m: [number, number, number, number],
+  max: number | undefined,
+): [number, number, number, number] {
   if (max === undefined || m[DISAGREE] <= max) return m;
   // Move the excess to the agreeing levels in proportion to their mass.
   const agreeing = m[0] + m[1] + m[2];
@@ -152,7 +155,11 @@ export interface EmOptions {
  * u probabilities from comparison vectors of random record pairs (nearly all non-matches),
  * with the prior u as pseudo-counts.
  */
-export function estimateU(levels: Uint8Array, prior: ModelParameters = PRIOR_PARAMETERS, priorStrength = 10): Record<FieldName, number[]> {
+export function estimateU(
+  levels: Uint8Array,
+  prior: ModelParameters = PRIOR_PARAMETERS,
+  priorStrength = 10,
+): Record<FieldName, number[]> {
   const F = FIELDS.length;
   const result = {} as Record<FieldName, number[]>;
   FIELDS.forEach((field, f) => {
@@ -185,7 +192,11 @@ export interface EmResult {
  * The person fields (names, birth date, sex, identifiers) define the latent match class; the
  * location fields are estimated from it without feeding back into it.
  */
-export function estimateParameters(levels: Uint8Array, prior: ModelParameters = PRIOR_PARAMETERS, options: EmOptions = {}): EmResult {
+export function estimateParameters(
+  levels: Uint8Array,
+  prior: ModelParameters = PRIOR_PARAMETERS,
+  options: EmOptions = {},
+): EmResult {
   const F = FIELDS.length;
   const pairCount = levels.length / F;
   // Group identical patterns.
@@ -254,7 +265,10 @@ export function estimateParameters(levels: Uint8Array, prior: ModelParameters = 
         mc[l]! += g[k]! * counts[k]!;
         uc[l]! += (1 - g[k]!) * counts[k]!;
       }
-      const nm = boundDisagree(clampNormalize(mc.map((v) => v / mc.reduce((s, x) => s + x, 0))), MAX_M_DISAGREE[field]);
+      const nm = boundDisagree(
+        clampNormalize(mc.map((v) => v / mc.reduce((s, x) => s + x, 0))),
+        MAX_M_DISAGREE[field],
+      );
       const nu = clampNormalize(uc.map((v) => v / uc.reduce((s, x) => s + x, 0)));
       const keepU = measuredU[field] !== undefined;
       for (let l = 0; l < LEVEL_COUNT; l++) {
@@ -276,7 +290,11 @@ export function estimateParameters(levels: Uint8Array, prior: ModelParameters = 
     const uf = u[f]!;
     const plausible = mf[0]! > uf[0]! && mf[DISAGREE]! < uf[DISAGREE]!;
     if (fixed[field] !== undefined) parameters[field] = fixed[field];
-    else if (plausible) parameters[field] = { m: mf as unknown as FieldParameters["m"], u: uf as unknown as FieldParameters["u"] };
+    else if (plausible)
+      parameters[field] = {
+        m: mf as unknown as FieldParameters["m"],
+        u: uf as unknown as FieldParameters["u"],
+      };
     else {
       parameters[field] = prior[field];
       fellBackToPrior.push(field);

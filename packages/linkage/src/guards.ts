@@ -5,7 +5,8 @@
 import { CLOSE, DISAGREE, EXACT, FIELDS, MISSING, PHONETIC } from "./compare.js";
 import type { NormalizedRecord } from "./types.js";
 
-export type GuardCode = "possible-twins" | "possible-jr-sr" | "identifier-conflict" | "birth-date-unconfirmed";
+export type GuardCode =
+  "possible-twins" | "possible-jr-sr" | "identifier-conflict" | "birth-date-unconfirmed";
 
 export interface GuardFinding {
   readonly code: GuardCode;
@@ -19,17 +20,27 @@ const F = Object.fromEntries(FIELDS.map((f, i) => [f, i])) as Record<(typeof FIE
 const GENERATION_YEARS = 12;
 
 /** Guard findings for a compared pair (`levels` at `offset`, as written by compareInto). */
-export function checkGuards(a: NormalizedRecord, b: NormalizedRecord, levels: Uint8Array, offset = 0): GuardFinding[] {
+export function checkGuards(
+  a: NormalizedRecord,
+  b: NormalizedRecord,
+  levels: Uint8Array,
+  offset = 0,
+): GuardFinding[] {
   const findings: GuardFinding[] = [];
   const level = (field: keyof typeof F): number => levels[offset + F[field]]!;
   const given = level("given");
   const family = level("family");
   const household =
-    family === EXACT || family === CLOSE || level("address") === EXACT || level("address") === CLOSE || level("phone") === EXACT;
+    family === EXACT ||
+    family === CLOSE ||
+    level("address") === EXACT ||
+    level("address") === CLOSE ||
+    level("phone") === EXACT;
   // A transposed day/month counts: twins' records are as error-prone as anyone's.
   const sameBirthDate = level("birthDate") === EXACT || level("birthDate") === CLOSE;
   // Same given name means identical or the same nickname root; a spelling difference is not.
-  const sameGiven = given === EXACT || (given === CLOSE && a.givenRoots.some((r) => b.givenRoots.includes(r)));
+  const sameGiven =
+    given === EXACT || (given === CLOSE && a.givenRoots.some((r) => b.givenRoots.includes(r)));
 
   if (sameBirthDate && household) {
     if (given !== MISSING && !sameGiven) {
@@ -39,8 +50,15 @@ export function checkGuards(a: NormalizedRecord, b: NormalizedRecord, levels: Ui
       findings.push({ code: "possible-twins", reason: "same birth date and household, family names differ" });
     } else if (level("sex") === DISAGREE) {
       findings.push({ code: "possible-twins", reason: "same birth date and household, sex differs" });
-    } else if (a.multipleBirthOrder !== undefined && b.multipleBirthOrder !== undefined && a.multipleBirthOrder !== b.multipleBirthOrder) {
-      findings.push({ code: "possible-twins", reason: "same birth date and household, multiple-birth order differs" });
+    } else if (
+      a.multipleBirthOrder !== undefined &&
+      b.multipleBirthOrder !== undefined &&
+      a.multipleBirthOrder !== b.multipleBirthOrder
+    ) {
+      findings.push({
+        code: "possible-twins",
+        reason: "same birth date and household, multiple-birth order differs",
+      });
     }
   }
 
@@ -51,8 +69,15 @@ export function checkGuards(a: NormalizedRecord, b: NormalizedRecord, levels: Ui
     } else if (household && a.birth !== undefined && b.birth !== undefined) {
       const gap = Math.abs(a.birth.year - b.birth.year);
       if (gap >= GENERATION_YEARS) {
-        findings.push({ code: "possible-jr-sr", reason: `same name and household, birth years ${gap} apart` });
-      } else if (level("birthDate") !== EXACT && level("birthDate") !== CLOSE && level("birthDate") !== PHONETIC) {
+        findings.push({
+          code: "possible-jr-sr",
+          reason: `same name and household, birth years ${gap} apart`,
+        });
+      } else if (
+        level("birthDate") !== EXACT &&
+        level("birthDate") !== CLOSE &&
+        level("birthDate") !== PHONETIC
+      ) {
         findings.push({ code: "possible-jr-sr", reason: "same name and household, birth dates differ" });
       }
     }

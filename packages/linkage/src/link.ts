@@ -2,8 +2,28 @@
 // decide → cluster. Pure: records in, results out, no I/O.
 import { blockRecords, type BlockingPass } from "./blocking.js";
 import { clusterMatches } from "./cluster.js";
-import { compareInto, comparedValue, FIELDS, LEVELS, MISSING, type AgreementLevel, type FieldName, type Notes } from "./compare.js";
-import { buildModel, estimateParameters, estimateU, fieldWeight, locationAdjustment, PRIOR_PARAMETERS, scoreLevels, type EmOptions, type Model, type ModelParameters } from "./fellegiSunter.js";
+import {
+  compareInto,
+  comparedValue,
+  FIELDS,
+  LEVELS,
+  MISSING,
+  type AgreementLevel,
+  type FieldName,
+  type Notes,
+} from "./compare.js";
+import {
+  buildModel,
+  estimateParameters,
+  estimateU,
+  fieldWeight,
+  locationAdjustment,
+  PRIOR_PARAMETERS,
+  scoreLevels,
+  type EmOptions,
+  type Model,
+  type ModelParameters,
+} from "./fellegiSunter.js";
 import { checkGuards, type GuardCode, type GuardFinding } from "./guards.js";
 import { normalizeRecord } from "./normalize.js";
 import type { LinkageRecord, NormalizedRecord } from "./types.js";
@@ -93,14 +113,22 @@ export interface LinkStats {
   readonly candidatePairs: number;
   readonly passes: ReturnType<typeof blockRecords>["passes"];
   readonly em:
-    | { readonly iterations: number; readonly converged: boolean; readonly lambda: number; readonly distinctPatterns: number; readonly fellBackToPrior: readonly FieldName[] }
+    | {
+        readonly iterations: number;
+        readonly converged: boolean;
+        readonly lambda: number;
+        readonly distinctPatterns: number;
+        readonly fellBackToPrior: readonly FieldName[];
+      }
     | undefined;
   readonly decisions: Readonly<Record<Decision, number>>;
   /** Pairs whose score reached `match` but a guard capped at `review`, by guard. */
   readonly cappedByGuard: Readonly<Record<GuardCode, number>>;
   readonly clusters: number;
   readonly refusedMerges: number;
-  readonly milliseconds: Readonly<Record<"normalize" | "block" | "compare" | "estimate" | "score" | "cluster" | "total", number>>;
+  readonly milliseconds: Readonly<
+    Record<"normalize" | "block" | "compare" | "estimate" | "score" | "cluster" | "total", number>
+  >;
 }
 
 export interface LinkResult {
@@ -137,9 +165,16 @@ function seededRandom(seed: number): () => number {
   };
 }
 
-function decide(score: number, guards: readonly GuardFinding[], t: Thresholds): { decision: Decision; scoreDecision: Decision } {
+function decide(
+  score: number,
+  guards: readonly GuardFinding[],
+  t: Thresholds,
+): { decision: Decision; scoreDecision: Decision } {
   const scoreDecision: Decision = score >= t.match ? "match" : score >= t.review ? "review" : "no-link";
-  return { decision: scoreDecision === "match" && guards.length > 0 ? "review" : scoreDecision, scoreDecision };
+  return {
+    decision: scoreDecision === "match" && guards.length > 0 ? "review" : scoreDecision,
+    scoreDecision,
+  };
 }
 
 /** Compare, score, guard and explain one pair of records under a model. */
@@ -167,12 +202,24 @@ export function explainPair(
     };
   });
   const cut = locationAdjustment(model, levels);
-  const adjustments = cut === 0 ? [] : [{ reason: `location fields capped at ${model.locationCap} bits together`, weight: cut }];
+  const adjustments =
+    cut === 0
+      ? []
+      : [{ reason: `location fields capped at ${model.locationCap} bits together`, weight: cut }];
   let score = 0;
   for (const f of fields) score += f.weight;
   for (const adj of adjustments) score += adj.weight;
   const guards = checkGuards(a, b, levels);
-  return { a: a.id, b: b.id, score, ...decide(score, guards, thresholds), fields, adjustments, guards, swappedNames };
+  return {
+    a: a.id,
+    b: b.id,
+    score,
+    ...decide(score, guards, thresholds),
+    fields,
+    adjustments,
+    guards,
+    swappedNames,
+  };
 }
 
 /** Link a batch of records: candidate pairs with scores and decisions, clusters and statistics. */
@@ -197,12 +244,16 @@ export function linkRecords(records: readonly LinkageRecord[], options: LinkOpti
   const F = FIELDS.length;
   const count = candidates.count;
   const levels = new Uint8Array(count * F);
-  for (let p = 0; p < count; p++) compareInto(normalized[candidates.a[p]!]!, normalized[candidates.b[p]!]!, levels, p * F);
+  for (let p = 0; p < count; p++)
+    compareInto(normalized[candidates.a[p]!]!, normalized[candidates.b[p]!]!, levels, p * F);
   const t3 = performance.now();
 
   const fixed = options.parameters ?? {};
   // u from random record pairs (deterministic sample): what agreement looks like by chance.
-  const sampleSize = Math.min(options.uSampleSize ?? 50_000, (normalized.length * (normalized.length - 1)) / 2);
+  const sampleSize = Math.min(
+    options.uSampleSize ?? 50_000,
+    (normalized.length * (normalized.length - 1)) / 2,
+  );
   const uLevels = new Uint8Array(sampleSize * F);
   const random = seededRandom(0x5eed);
   let sampled = 0;
@@ -221,7 +272,11 @@ export function linkRecords(records: readonly LinkageRecord[], options: LinkOpti
     em = undefined;
   } else {
     const u = sampled > 0 ? estimateU(uLevels.subarray(0, sampled * F)) : undefined;
-    const result = estimateParameters(levels, PRIOR_PARAMETERS, { ...options.em, fixed, ...(u === undefined ? {} : { u }) });
+    const result = estimateParameters(levels, PRIOR_PARAMETERS, {
+      ...options.em,
+      fixed,
+      ...(u === undefined ? {} : { u }),
+    });
     model = buildModel(result.parameters, options.locationCap);
     em = {
       iterations: result.iterations,
@@ -234,7 +289,12 @@ export function linkRecords(records: readonly LinkageRecord[], options: LinkOpti
   const t4 = performance.now();
 
   const decisions = { match: 0, review: 0, "no-link": 0 };
-  const cappedByGuard: Record<GuardCode, number> = { "possible-twins": 0, "possible-jr-sr": 0, "identifier-conflict": 0, "birth-date-unconfirmed": 0 };
+  const cappedByGuard: Record<GuardCode, number> = {
+    "possible-twins": 0,
+    "possible-jr-sr": 0,
+    "identifier-conflict": 0,
+    "birth-date-unconfirmed": 0,
+  };
   const pairs: LinkedPair[] = [];
   const edges: { i: number; j: number; score: number }[] = [];
   for (let p = 0; p < count; p++) {
@@ -245,7 +305,8 @@ export function linkRecords(records: readonly LinkageRecord[], options: LinkOpti
     }
     const i = candidates.a[p]!;
     const j = candidates.b[p]!;
-    const guards = score >= thresholds.match ? checkGuards(normalized[i]!, normalized[j]!, levels, p * F) : [];
+    const guards =
+      score >= thresholds.match ? checkGuards(normalized[i]!, normalized[j]!, levels, p * F) : [];
     const { decision } = decide(score, guards, thresholds);
     decisions[decision]++;
     for (const g of guards) cappedByGuard[g.code]++;
@@ -268,10 +329,20 @@ export function linkRecords(records: readonly LinkageRecord[], options: LinkOpti
   const clustering = clusterMatches(normalized.length, edges, conflict);
   const reviewClusters = new Set<number>();
   const refusedMerges = clustering.refused.map((r) => {
-    for (const x of [r.i, r.j]) if (clustering.clusterOf[x]! >= 0) reviewClusters.add(clustering.clusterOf[x]!);
-    return { a: records[r.i]!.id, b: records[r.j]!.id, conflictA: records[r.conflictI]!.id, conflictB: records[r.conflictJ]!.id, reason: r.reason };
+    for (const x of [r.i, r.j])
+      if (clustering.clusterOf[x]! >= 0) reviewClusters.add(clustering.clusterOf[x]!);
+    return {
+      a: records[r.i]!.id,
+      b: records[r.j]!.id,
+      conflictA: records[r.conflictI]!.id,
+      conflictB: records[r.conflictJ]!.id,
+      reason: r.reason,
+    };
   });
-  const clusters = clustering.clusters.map((members, c) => ({ ids: members.map((m) => records[m]!.id), review: reviewClusters.has(c) }));
+  const clusters = clustering.clusters.map((members, c) => ({
+    ids: members.map((m) => records[m]!.id),
+    review: reviewClusters.has(c),
+  }));
   const t6 = performance.now();
 
   const round = (ms: number): number => Math.round(ms * 10) / 10;
@@ -307,7 +378,8 @@ export function linkRecords(records: readonly LinkageRecord[], options: LinkOpti
     stats,
     model,
     thresholds,
-    explain: (pair) => explainPair(normalized[lookup(pair.a)]!, normalized[lookup(pair.b)]!, model, thresholds),
+    explain: (pair) =>
+      explainPair(normalized[lookup(pair.a)]!, normalized[lookup(pair.b)]!, model, thresholds),
     isCandidate: (a, b) => {
       const i = indexOf.get(a);
       const j = indexOf.get(b);

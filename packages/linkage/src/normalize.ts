@@ -89,7 +89,24 @@ const SUFFIXES: Readonly<Record<string, string>> = {
 const TITLES = new Set(["MR", "MRS", "MS", "MISS", "DR", "PROF", "REV", "SIR"]);
 // Particles are kept in the whole family name but are not "parts" on their own: VAN DER BERG
 // must not match VAN DYKE through VAN.
-const FAMILY_PARTICLES = new Set(["VAN", "DER", "DEN", "DE", "LA", "LE", "DEL", "DELLA", "VON", "DA", "DI", "DOS", "DAS", "DU", "ST", "Y"]);
+const FAMILY_PARTICLES = new Set([
+  "VAN",
+  "DER",
+  "DEN",
+  "DE",
+  "LA",
+  "LE",
+  "DEL",
+  "DELLA",
+  "VON",
+  "DA",
+  "DI",
+  "DOS",
+  "DAS",
+  "DU",
+  "ST",
+  "Y",
+]);
 
 /** Normalize a name field: text normalization, placeholders → undefined. */
 export function normalizeName(value: string | undefined): string | undefined {
@@ -220,12 +237,22 @@ export function normalizeSsn(value: string | undefined): string | undefined {
   if (digits.length < 4 || allSameDigit(digits) || PLACEHOLDER_SSNS.has(digits)) return undefined;
   if (digits.length === 9) {
     const area = digits.slice(0, 3);
-    if (area === "000" || area === "666" || digits.slice(3, 5) === "00" || digits.slice(5) === "0000") return undefined;
+    if (area === "000" || area === "666" || digits.slice(3, 5) === "00" || digits.slice(5) === "0000")
+      return undefined;
   }
   return digits;
 }
 
-const PLACEHOLDER_EMAIL_LOCALS = new Set(["none", "noemail", "no", "na", "unknown", "test", "noreply", "declined"]);
+const PLACEHOLDER_EMAIL_LOCALS = new Set([
+  "none",
+  "noemail",
+  "no",
+  "na",
+  "unknown",
+  "test",
+  "noreply",
+  "declined",
+]);
 
 function normalizeEmail(value: string | undefined): string | undefined {
   const text = value?.trim().toLowerCase();
@@ -260,7 +287,10 @@ export function normalizeRecord(record: LinkageRecord): NormalizedRecord {
     family,
     familyParts: parts.length > 1 ? parts : [],
     familyCode: family === undefined ? undefined : nysiis(family),
-    suffix: (explicitSuffix === undefined ? undefined : SUFFIXES[explicitSuffix]) ?? familyName.suffix ?? givenName.suffix,
+    suffix:
+      (explicitSuffix === undefined ? undefined : SUFFIXES[explicitSuffix]) ??
+      familyName.suffix ??
+      givenName.suffix,
     birth: parseBirthDate(record.birthDate),
     sex: normalizeSex(record.sex),
     multipleBirthOrder: record.multipleBirthOrder,

@@ -13,25 +13,25 @@ export interface LinkageRecord {
   /** Caller's unique id for the record (not compared, returned in results). */
   readonly id: string;
   /** Facility that assigned `mrn`; MRNs are only compared within one facility. */
-  readonly facilityId?: string;
-  readonly mrn?: string;
-  readonly given?: string;
-  readonly middle?: string;
-  readonly family?: string;
+  readonly facilityId?: string | undefined;
+  readonly mrn?: string | undefined;
+  readonly given?: string | undefined;
+  readonly middle?: string | undefined;
+  readonly family?: string | undefined;
   /** Name suffix (Jr, Sr, II, III …) when kept apart; also detected at the end of `family`/`given`. */
-  readonly suffix?: string;
+  readonly suffix?: string | undefined;
   /** `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, `YYYYMMDD`, or already parsed. */
-  readonly birthDate?: string | PartialDate;
-  readonly sex?: string;
+  readonly birthDate?: string | PartialDate | undefined;
+  readonly sex?: string | undefined;
   /** Birth order for twins/triplets (FHIR Patient.multipleBirthInteger, PID-25). */
-  readonly multipleBirthOrder?: number;
-  readonly addressLine?: string;
-  readonly city?: string;
-  readonly state?: string;
-  readonly postalCode?: string;
-  readonly phone?: string;
-  readonly ssn?: string;
-  readonly email?: string;
+  readonly multipleBirthOrder?: number | undefined;
+  readonly addressLine?: string | undefined;
+  readonly city?: string | undefined;
+  readonly state?: string | undefined;
+  readonly postalCode?: string | undefined;
+  readonly phone?: string | undefined;
+  readonly ssn?: string | undefined;
+  readonly email?: string | undefined;
 }
 
 /** What normalization keeps of a record: comparable values, computed once per record. */

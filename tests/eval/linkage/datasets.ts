@@ -21,7 +21,9 @@ export function loadFebrl(file: string, source?: string): LabelledRecord[] {
     const entity = /^rec-(\d+)-/.exec(id)?.[1];
     if (entity === undefined) throw new Error(`${file}: rec_id without entity number`);
     const opt = (v: string | undefined): string | undefined => (v === undefined || v === "" ? undefined : v);
-    const street = [row["street_number"], row["address_1"]].filter((x) => x !== undefined && x !== "").join(" ");
+    const street = [row["street_number"], row["address_1"]]
+      .filter((x) => x !== undefined && x !== "")
+      .join(" ");
     const record: LinkageRecord = {
       id: source === undefined ? id : `${source}:${id}`,
       ...(source === undefined ? {} : { facilityId: source }),

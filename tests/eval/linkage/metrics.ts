@@ -15,7 +15,10 @@ const ratio = (x: number, y: number): number => (y === 0 ? 1 : Math.round((x / y
 function counts(predicted: number, tp: number, truePairs: number): PairCounts {
   const precision = ratio(tp, predicted);
   const recall = ratio(tp, truePairs);
-  const f1 = precision + recall === 0 ? 0 : Math.round(((2 * precision * recall) / (precision + recall)) * 10000) / 10000;
+  const f1 =
+    precision + recall === 0
+      ? 0
+      : Math.round(((2 * precision * recall) / (precision + recall)) * 10000) / 10000;
   return { predicted, truePositives: tp, precision, recall, f1 };
 }
 
@@ -50,7 +53,11 @@ export interface Accuracy {
   readonly clusters: PairCounts;
 }
 
-export function accuracy(data: readonly LabelledRecord[], result: LinkResult, crossSourceOnly: boolean): Accuracy {
+export function accuracy(
+  data: readonly LabelledRecord[],
+  result: LinkResult,
+  crossSourceOnly: boolean,
+): Accuracy {
   const entityOf = new Map(data.map((r) => [r.record.id, r.entity]));
   const truth = truePairs(data, crossSourceOnly);
   const found = truth.filter(([a, b]) => result.isCandidate(a, b)).length;
