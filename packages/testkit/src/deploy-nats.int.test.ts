@@ -169,4 +169,80 @@ describe("deploy/nats configs", () => {
       expect(subjects).not.toContain("hix.in.hospital_b.viaLeaf");
     });
   });
+
+  describe("3-node hub cluster", () => {
+    let dir: string;
+    let nodes: TestNatsServer[] = [];
+    let ops: NatsConnection | undefined;
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), "hix-deploy-cluster-"));
+      copyFileSync(join(deployDir, "accounts.conf"), join(dir, "accounts.conf"));
+      const clientPorts = [await freePort(), await freePort(), await freePort()];
+      const routePorts = [await freePort(), await freePort(), await freePort()];
+      const leafPorts = [await freePort(), await freePort(), await freePort()];
+      const started = clientPorts.map((port, i) => {
+        const file = join(dir, `node-${i + 1}.conf`);
+        writeFileSync(
+          file,
+          rewrite(readFileSync(join(deployDir, `cluster-node-${i + 1}.conf`), "utf8"), [
+            ["listen: 0.0.0.0:4222", `listen: 127.0.0.1:${port}`],
+            [/^http: .*$/m, ""],
+            ["/var/lib/nats/jetstream", join(dir, `js-${i + 1}`)],
+            ["listen: 0.0.0.0:6222", `listen: 127.0.0.1:${routePorts[i]}`],
+            ["nats-route://hub-1:6222", `nats-route://127.0.0.1:${routePorts[0]}`],
+            ["nats-route://hub-2:6222", `nats-route://127.0.0.1:${routePorts[1]}`],
+            ["nats-route://hub-3:6222", `nats-route://127.0.0.1:${routePorts[2]}`],
+            ["listen: 0.0.0.0:7422", `listen: 127.0.0.1:${leafPorts[i]}`],
+          ]),
+        );
+        return startNatsServer({ configFile: file, port, env: PASSWORDS });
+      });
+      nodes = await Promise.all(started);
+      ops = await connect({
+        servers: nodes.map((n) => n.url),
+        user: "ops",
+        pass: PASSWORDS.HIX_NATS_OPS_PASSWORD,
+      });
+      // Wait for the JetStream meta leader.
+      for (let i = 0; i < 100; i++) {
+        const ok = await (
+          await ops.jetstreamManager({ checkAPI: false })
+        )
+          .getAccountInfo()
+          .then(() => true)
+          .catch(() => false);
+        if (ok) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    });
+    afterAll(async () => {
+      await ops?.close();
+      await Promise.all(nodes.map((n) => n.stop()));
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("holds an R3 stream and keeps accepting writes with one node down", async () => {
+      if (!ops) throw new Error("no connection");
+      const jsm = await ops.jetstreamManager();
+      const info = await jsm.streams.add({ name: "HIX_IN", subjects: ["hix.in.>"], num_replicas: 3 });
+      expect(info.config.num_replicas).toBe(3);
+      const js = ops.jetstream();
+      expect((await js.publish("hix.in.clinic_a.one", sc.encode("1"))).seq).toBe(1);
+
+      // Take down a node that is not the client's current server.
+      const down = nodes.find((n) => !ops?.getServer().endsWith(`:${n.port}`));
+      expect(down).toBeDefined();
+      await down?.kill();
+      let seq = 0;
+      for (let i = 0; i < 50 && seq === 0; i++) {
+        seq = await js
+          .publish("hix.in.clinic_a.two", sc.encode("2"), { msgID: "two", timeout: 1000 })
+          .then((a) => a.seq)
+          .catch(() => 0);
+      }
+      expect(seq).toBe(2);
+      await down?.restart();
+    });
+  });
 });
