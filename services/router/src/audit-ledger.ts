@@ -1,0 +1,366 @@
+/**
+ * The audit ledger: one append-only row per disclosure — who sent what kind of message about
+ * which patient to whom, for what purpose, when, how it ended, and the content's hash — in
+ * PostgreSQL table `audit_ledger` (migrations/0001).
+ *
+ * Hash chain. Row n stores prev_hash = row_hash of row n-1 (32 zero bytes for row 1) and
+ *   row_hash = SHA-256(prev_hash ‖ UTF-8(canonical(row)))
+ * where canonical(row) is the JSON array of its fields in a fixed order (`canonical` below).
+ * Editing any field of a row, deleting or reordering rows, or cutting the tail (the chain head
+ * keeps the last seq and hash) is detected by `verifyLedger`.
+ *
+ * One chain across replicas: an append locks the single-row `audit_chain_head` (FOR UPDATE),
+ * so appends are serialized and seq is dense. To keep that lock from capping throughput, each
+ * router groups the rows waiting to be written into one transaction (group commit): at 1,000
+ * messages/s a transaction carries tens of rows, not one.
+ *
+ * Idempotent: (envelope_id, receiver, outcome) is unique, and rows already present are skipped inside
+ * the locked transaction, so a redelivered message never adds a second row or breaks the chain.
+ *
+ * PHI: the ledger holds facility ids, message ids, kinds, purposes, outcomes, codes, hashes.
+ * The patient appears only as `patient_ref_hash` = HMAC-SHA256(key, source facility ‖ 0x00 ‖
+ * local patient id): searchable by whoever holds the key, meaningless to anyone else; null
+ * when the message names no local patient id (e.g. a locate request by demographics only).
+ */
+import { createHash, createHmac } from "node:crypto";
+import type pg from "pg";
+import { withTransaction } from "@hix/db";
+import type { Logger } from "@hix/runtime";
+
+export type AuditOutcomeText = "disclosed" | "denied" | "rejected" | "failed";
+
+/** One row to append. */
+export interface AuditEntry {
+  readonly occurredAt: Date;
+  readonly envelopeId: string;
+  readonly correlationId: string;
+  readonly sender: string;
+  /** Destination facility; empty when the message was refused before one was known. */
+  readonly receiver: string;
+  /** Body kind as in subjects (record_request …), or "unknown" for undecodable bytes. */
+  readonly kind: string;
+  /** PurposeOfUse JSON name, e.g. PURPOSE_OF_USE_TREATMENT. */
+  readonly purpose: string;
+  readonly outcome: AuditOutcomeText;
+  /** Machine code: empty for a disclosure, the rejection code otherwise. */
+  readonly code: string;
+  readonly patientRefHash: Buffer | null;
+  readonly contentHash: Buffer | null;
+  readonly sensitivity: readonly string[];
+}
+
+/** A stored row. */
+export interface AuditRow extends AuditEntry {
+  readonly seq: number;
+  readonly id: string;
+  readonly prevHash: Buffer;
+  readonly rowHash: Buffer;
+}
+
+export const GENESIS_HASH: Buffer = Buffer.alloc(32);
+
+/** The canonical form hashed into the chain; changing it is a new ledger version. */
+export function canonical(row: Omit<AuditRow, "prevHash" | "rowHash">): string {
+  return JSON.stringify([
+    row.seq,
+    row.id,
+    row.occurredAt.toISOString(),
+    row.envelopeId,
+    row.correlationId,
+    row.sender,
+    row.receiver,
+    row.kind,
+    row.purpose,
+    row.outcome,
+    row.code,
+    row.patientRefHash?.toString("hex") ?? null,
+    row.contentHash?.toString("hex") ?? null,
+    [...row.sensitivity],
+  ]);
+}
+
+export function rowHash(prevHash: Buffer, row: Omit<AuditRow, "prevHash" | "rowHash">): Buffer {
+  return createHash("sha256").update(prevHash).update(canonical(row), "utf8").digest();
+}
+
+/** Keyed hash of a patient reference (see the file comment). */
+export function patientRefHash(key: string, facilityId: string, localPatientId: string): Buffer {
+  return createHmac("sha256", key).update(`${facilityId}\u0000${localPatientId}`, "utf8").digest();
+}
+
+interface StoredRow {
+  seq: string;
+  id: string;
+  occurred_at: Date;
+  envelope_id: string;
+  correlation_id: string;
+  sender: string;
+  receiver: string;
+  kind: string;
+  purpose: string;
+  outcome: AuditOutcomeText;
+  code: string;
+  patient_ref_hash: Buffer | null;
+  content_hash: Buffer | null;
+  sensitivity: string[];
+  prev_hash: Buffer;
+  row_hash: Buffer;
+}
+
+const ROW_COLUMNS =
+  "seq, id, occurred_at, envelope_id, correlation_id, sender, receiver, kind, purpose, outcome, code, patient_ref_hash, content_hash, sensitivity, prev_hash, row_hash";
+
+function fromStored(r: StoredRow): AuditRow {
+  return {
+    seq: Number(r.seq),
+    id: r.id,
+    occurredAt: r.occurred_at,
+    envelopeId: r.envelope_id,
+    correlationId: r.correlation_id,
+    sender: r.sender,
+    receiver: r.receiver,
+    kind: r.kind,
+    purpose: r.purpose,
+    outcome: r.outcome,
+    code: r.code,
+    patientRefHash: r.patient_ref_hash,
+    contentHash: r.content_hash,
+    sensitivity: r.sensitivity,
+    prevHash: r.prev_hash,
+    rowHash: r.row_hash,
+  };
+}
+
+export interface AuditLedger {
+  /** Appends rows (skipping ones already present); resolves once they are committed. */
+  append(entries: readonly AuditEntry[]): Promise<void>;
+  /** Rows already written for a message, for the pipeline's redelivery check. */
+  rowsFor(envelopeId: string): Promise<Array<Pick<AuditRow, "sender" | "receiver" | "outcome">>>;
+  /** Waits for queued appends. */
+  close(): Promise<void>;
+}
+
+interface Pending {
+  entries: readonly AuditEntry[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Rows per transaction at most; a bigger queue is written in several. */
+const MAX_BATCH = 500;
+
+export function createAuditLedger(options: { pool: pg.Pool; logger: Logger; newId: () => string }): AuditLedger {
+  const { pool, newId } = options;
+  const log = options.logger.child({ component: "audit" });
+  let queue: Pending[] = [];
+  let writing: Promise<void> | undefined;
+
+  const writeBatch = async (batch: Pending[]): Promise<void> => {
+    const entries = batch.flatMap((p) => p.entries);
+    await withTransaction(pool, async (client) => {
+      const head = await client.query<{ last_seq: string; last_hash: Buffer }>(
+        "SELECT last_seq, last_hash FROM audit_chain_head FOR UPDATE",
+      );
+      let seq = Number(head.rows[0]!.last_seq);
+      let prev = head.rows[0]!.last_hash;
+      const existing = await client.query<{ envelope_id: string; receiver: string; outcome: string }>(
+        "SELECT envelope_id, receiver, outcome FROM audit_ledger WHERE envelope_id = ANY($1::text[])",
+        [[...new Set(entries.map((e) => e.envelopeId))]],
+      );
+      const seen = new Set(existing.rows.map((r) => `${r.envelope_id}\u0000${r.receiver}\u0000${r.outcome}`));
+      const rows: AuditRow[] = [];
+      for (const entry of entries) {
+        const key = `${entry.envelopeId}\u0000${entry.receiver}\u0000${entry.outcome}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const base = { ...entry, seq: ++seq, id: newId() };
+        const hash = rowHash(prev, base);
+        rows.push({ ...base, prevHash: prev, rowHash: hash });
+        prev = hash;
+      }
+      if (rows.length === 0) return;
+      await client.query(
+        `INSERT INTO audit_ledger (${ROW_COLUMNS})
+         SELECT s, i, o, e, c, snd, rcv, k, p, oc, cd, ph, ch,
+                CASE WHEN sens = '' THEN '{}'::text[] ELSE string_to_array(sens, ',') END, prv, rh
+         FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
+                     $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[],
+                     $13::bytea[], $14::text[], $15::bytea[], $16::bytea[])
+           AS t(s, i, o, e, c, snd, rcv, k, p, oc, cd, ph, ch, sens, prv, rh)`,
+        [
+          rows.map((r) => r.seq),
+          rows.map((r) => r.id),
+          rows.map((r) => r.occurredAt),
+          rows.map((r) => r.envelopeId),
+          rows.map((r) => r.correlationId),
+          rows.map((r) => r.sender),
+          rows.map((r) => r.receiver),
+          rows.map((r) => r.kind),
+          rows.map((r) => r.purpose),
+          rows.map((r) => r.outcome),
+          rows.map((r) => r.code),
+          rows.map((r) => r.patientRefHash),
+          rows.map((r) => r.contentHash),
+          rows.map((r) => r.sensitivity.join(",")),
+          rows.map((r) => r.prevHash),
+          rows.map((r) => r.rowHash),
+        ],
+      );
+      await client.query("UPDATE audit_chain_head SET last_seq = $1, last_hash = $2", [seq, prev]);
+    });
+  };
+
+  const kick = (): void => {
+    if (writing !== undefined || queue.length === 0) return;
+    const batch: Pending[] = [];
+    let rows = 0;
+    while (queue.length > 0 && rows < MAX_BATCH) {
+      const next = queue.shift()!;
+      batch.push(next);
+      rows += next.entries.length;
+    }
+    writing = writeBatch(batch)
+      .then(
+        () => batch.forEach((p) => p.resolve()),
+        (err: unknown) => {
+          log.warn({ err, rows }, "audit append failed");
+          batch.forEach((p) => p.reject(err));
+        },
+      )
+      .finally(() => {
+        writing = undefined;
+        kick();
+      });
+  };
+
+  return {
+    append(entries) {
+      if (entries.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ entries, resolve, reject });
+        kick();
+      });
+    },
+    async rowsFor(envelopeId) {
+      const { rows } = await pool.query<{ sender: string; receiver: string; outcome: AuditOutcomeText }>(
+        "SELECT sender, receiver, outcome FROM audit_ledger WHERE envelope_id = $1",
+        [envelopeId],
+      );
+      return rows;
+    },
+    async close() {
+      while (writing !== undefined) await writing;
+      queue = [];
+    },
+  };
+}
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly rows: number;
+  /** The first row found wrong, and what is wrong with it. */
+  readonly broken?: { readonly seq: number; readonly id: string; readonly problem: string };
+}
+
+/** Recomputes the whole chain in seq order (streamed in pages); stops at the first fault. */
+export async function verifyLedger(db: Pick<pg.Pool, "query">, pageSize = 5000): Promise<VerifyResult> {
+  let prev = GENESIS_HASH;
+  let expectedSeq = 1;
+  let count = 0;
+  for (;;) {
+    const { rows } = await db.query<StoredRow>(
+      `SELECT ${ROW_COLUMNS} FROM audit_ledger WHERE seq >= $1 ORDER BY seq LIMIT $2`,
+      [expectedSeq, pageSize],
+    );
+    for (const stored of rows) {
+      const row = fromStored(stored);
+      const at = { seq: row.seq, id: row.id };
+      if (row.seq !== expectedSeq)
+        return { ok: false, rows: count, broken: { ...at, problem: `row ${expectedSeq} is missing` } };
+      if (!row.prevHash.equals(prev))
+        return {
+          ok: false,
+          rows: count,
+          broken: { ...at, problem: "prev_hash does not match the row before (rows removed or reordered)" },
+        };
+      const recomputed = rowHash(prev, row);
+      if (!recomputed.equals(row.rowHash))
+        return {
+          ok: false,
+          rows: count,
+          broken: { ...at, problem: "content does not match row_hash (the row was edited)" },
+        };
+      prev = row.rowHash;
+      expectedSeq++;
+      count++;
+    }
+    if (rows.length < pageSize) break;
+  }
+  const head = await db.query<{ last_seq: string; last_hash: Buffer }>(
+    "SELECT last_seq, last_hash FROM audit_chain_head",
+  );
+  const h = head.rows[0];
+  if (h !== undefined && (Number(h.last_seq) !== count || !h.last_hash.equals(prev))) {
+    return {
+      ok: false,
+      rows: count,
+      broken: {
+        seq: Number(h.last_seq),
+        id: "",
+        problem: `chain head names row ${h.last_seq} but the ledger ends at row ${count} (rows cut from the end)`,
+      },
+    };
+  }
+  return { ok: true, rows: count };
+}
+
+export interface SearchCriteria {
+  /** Sender or receiver. */
+  readonly facility?: string;
+  readonly patientHash?: Buffer;
+  readonly since?: Date;
+  readonly envelopeId?: string;
+  readonly limit?: number;
+}
+
+export async function searchLedger(db: Pick<pg.Pool, "query">, criteria: SearchCriteria): Promise<AuditRow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: (n: string) => string, value: unknown): void => {
+    params.push(value);
+    where.push(sql(`$${params.length}`));
+  };
+  if (criteria.facility !== undefined) add((n) => `(sender = ${n} OR receiver = ${n})`, criteria.facility);
+  if (criteria.patientHash !== undefined) add((n) => `patient_ref_hash = ${n}`, criteria.patientHash);
+  if (criteria.since !== undefined) add((n) => `occurred_at >= ${n}`, criteria.since);
+  if (criteria.envelopeId !== undefined)
+    add((n) => `(envelope_id = ${n} OR correlation_id = ${n})`, criteria.envelopeId);
+  params.push(criteria.limit ?? 100);
+  const { rows } = await db.query<StoredRow>(
+    `SELECT ${ROW_COLUMNS} FROM audit_ledger ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+     ORDER BY seq LIMIT $${params.length}`,
+    params,
+  );
+  return rows.map(fromStored);
+}
+
+/** A row as JSON for the CLI (hashes hex). */
+export function auditRowToJson(row: AuditRow): Record<string, unknown> {
+  return {
+    seq: row.seq,
+    id: row.id,
+    occurredAt: row.occurredAt.toISOString(),
+    envelopeId: row.envelopeId,
+    correlationId: row.correlationId,
+    sender: row.sender,
+    receiver: row.receiver,
+    kind: row.kind,
+    purpose: row.purpose,
+    outcome: row.outcome,
+    code: row.code,
+    patientRefHash: row.patientRefHash?.toString("hex") ?? null,
+    contentHash: row.contentHash?.toString("hex") ?? null,
+    sensitivity: row.sensitivity,
+    rowHash: row.rowHash.toString("hex"),
+  };
+}

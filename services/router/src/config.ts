@@ -1,0 +1,30 @@
+import { z } from "zod";
+
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** The router's configuration, from the environment (README has the table). */
+export const routerConfigSchema = z.object({
+  HIX_NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+  HIX_DATABASE_URL: z.string().min(1, "the PostgreSQL URL of the directory and audit ledger is required"),
+  HIX_TOPOLOGY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/)
+    .default(""),
+  HIX_ROUTER_NAME: z.string().min(1).default("router"),
+  HIX_ROUTER_DURABLE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default("router"),
+  HIX_ROUTER_CONCURRENCY: int(64),
+  HIX_ROUTER_MAX_MESSAGE_BYTES: int(512 * 1024),
+  HIX_ROUTER_LOCATE_TIMEOUT_MS: int(2000),
+  HIX_ROUTER_SWEEP_INTERVAL_MS: int(5000),
+  HIX_ROUTER_DIRECTORY_REFRESH_MS: int(30_000),
+  HIX_ROUTER_DEFAULT_DEADLINE_MS: int(72 * 3600 * 1000),
+  HIX_ROUTER_DB_POOL_MAX: int(10),
+  HIX_AUDIT_PATIENT_KEY: z.string().min(16, "must be at least 16 characters (a secret; keep it out of the ledger)"),
+  HIX_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  HIX_STOP_GRACE_MS: int(15_000),
+});
+
+export type RouterConfig = z.output<typeof routerConfigSchema>;

@@ -1,0 +1,268 @@
+/**
+ * The router's processing order, top to bottom, for one message from HIX_IN:
+ *
+ *   decode → validate → authenticate sender → authorize → resolve destinations
+ *     → publish to HIX_OUT → audit → receipt → ack
+ *
+ * Idempotent end to end; the envelope id is the key. A redelivered message skips the
+ * destinations the audit ledger already shows as disclosed; each publish to HIX_OUT carries
+ * Nats-Msg-Id `<envelope id>.<destination>` (JetStream drops a repeat within its duplicate
+ * window — the case of a crash between publish and audit); audit rows are unique per
+ * (envelope id, destination, outcome); receipts carry ids derived from what they say, and are
+ * sent again for every destination on a redelivery (a crash may have come before them).
+ *
+ * A message refused as a whole (undecodable, too large, invalid, spoofed, unauthorized, no
+ * destination) gets an audit row and a `rejected` (or `expired`) receipt to the facility that
+ * submitted it, then the handler returns `reject` and the consumer dead-letters it with the
+ * same code and reason. Anything else that goes wrong (PostgreSQL or NATS unavailable) throws,
+ * and the consumer retries with backoff. Nothing in the input can crash the router.
+ */
+import type { JetStreamClient } from "nats";
+import { ack, publishEnvelope, reject, subjectKind, type Delivery, type Handler, type Outcome, type Topology } from "@hix/bus";
+import type { Logger } from "@hix/runtime";
+import {
+  DisclosureAction,
+  ReceiptStatus,
+  purposeOfUseToJSON,
+  sensitivityLabelToJSON,
+  transferOutcomeToJSON,
+  type Envelope,
+} from "@hix/proto";
+import type pg from "pg";
+import { patientRefHash, type AuditEntry, type AuditLedger } from "./audit-ledger.js";
+import { authenticateSender } from "./authorize.js";
+import type { DirectoryView } from "./directory.js";
+import { RouterRejection } from "./errors.js";
+import type { Locator } from "./locate.js";
+import { sendReceipt, type ReceiptInput } from "./receipts.js";
+import { recordAnswer, stateOfOutcome, trackRequest } from "./request-tracker.js";
+import { resolveDestinations, type Destination } from "./resolve.js";
+import { decodeSubmission, validateEnvelope } from "./validate.js";
+
+export interface PipelineDeps {
+  readonly js: JetStreamClient;
+  readonly pool: pg.Pool;
+  readonly topology: Topology;
+  readonly directory: DirectoryView;
+  readonly audit: AuditLedger;
+  readonly locate: Locator;
+  readonly logger: Logger;
+  readonly maxMessageBytes: number;
+  /** Deadline given to a record request that states none. */
+  readonly defaultDeadlineMs: number;
+  /** Key of the patient reference hash in the audit ledger. */
+  readonly patientHashKey: string;
+  readonly now?: () => Date;
+}
+
+/** Header on a delivered record request: what the holder's disclosure policy says to do. */
+export const DISCLOSURE_HEADER = "Hix-Disclosure-Action";
+
+export function createPipeline(deps: PipelineDeps): Handler {
+  const log = deps.logger.child({ component: "pipeline" });
+  const now = deps.now ?? (() => new Date());
+
+  return async (delivery) => {
+    // The facility that submitted the message is the one in the subject (hix.in.<facility>.<kind>).
+    const submitter = deps.topology.parse(delivery.subject)?.facility ?? "";
+    let envelope: Envelope | undefined;
+    try {
+      envelope = decodeSubmission(delivery.data, deps.maxMessageBytes); // 1. decode
+      validateEnvelope(envelope, now()); //                                 2. validate
+      authenticateSender(envelope, submitter, deps.directory); //           3. authenticate sender
+      const { destinations, refused } = await resolveDestinations(envelope, deps); // 4–5. authorize, resolve
+      if (destinations.length === 0) return ack(); // a patient announcement: the reconciler's
+
+      // Redelivery: leave out destinations the ledger shows this message already reached.
+      const done = new Set(
+        (await deps.audit.rowsFor(envelope.id)).filter((r) => r.outcome === "disclosed").map((r) => r.receiver),
+      );
+      const todo = destinations.filter((d) => !done.has(d.facility));
+      await trackIfRequest(envelope, destinations);
+
+      await publishToDestinations(envelope, todo); //                       6. publish to HIX_OUT
+      await deps.audit.append([ //                                          7. audit
+        ...destinations.map((d) => auditEntry(envelope!, submitter, d.facility, "disclosed", "")),
+        ...refused.map((r) => auditEntry(envelope!, submitter, r.facilityId, r.outcome, r.code)),
+      ]);
+      const answered = await recordIfAnswer(envelope);
+      await sendReceipts(envelope, destinations, refused, answered); //            8. receipts
+      return ack(); //                                                      9. ack
+    } catch (err) {
+      if (!(err instanceof RouterRejection)) throw err; // transient: the consumer retries
+      return refuse(delivery, submitter, envelope, err);
+    }
+  };
+
+  async function trackIfRequest(envelope: Envelope, destinations: readonly Destination[]): Promise<void> {
+    if (envelope.body?.$case !== "recordRequest") return;
+    await trackRequest(deps.pool, {
+      envelopeId: envelope.id,
+      requester: envelope.fromFacility,
+      correlationId: envelope.correlationId || envelope.id,
+      purpose: purposeOfUseToJSON(envelope.purposeOfUse),
+      deadline: envelope.body.value.deadline ?? new Date(now().getTime() + deps.defaultDeadlineMs),
+      holders: destinations.map((d) => d.facility),
+    });
+  }
+
+  async function publishToDestinations(envelope: Envelope, destinations: readonly Destination[]): Promise<void> {
+    const kind = subjectKind(envelope)!;
+    await Promise.all(
+      destinations.map((d) =>
+        publishEnvelope(
+          deps.js,
+          deps.topology.outSubject(d.facility, kind),
+          { ...envelope, toFacility: d.facility },
+          {
+            msgId: `${envelope.id}.${d.facility}`,
+            expectStream: deps.topology.streams.out.name,
+            ...(d.action === undefined
+              ? {}
+              : { headers: { [DISCLOSURE_HEADER]: d.action === DisclosureAction.AUTO_ANSWER ? "auto" : "review" } }),
+          },
+        ),
+      ),
+    );
+  }
+
+  /** A RecordTransfer that answers a tracked request moves that holder's state on. */
+  async function recordIfAnswer(envelope: Envelope): Promise<ReceiptInput | undefined> {
+    if (envelope.body?.$case !== "recordTransfer" || envelope.body.value.inReplyTo === "") return undefined;
+    const transfer = envelope.body.value;
+    const result = await recordAnswer(deps.pool, {
+      requestId: transfer.inReplyTo,
+      holder: envelope.fromFacility,
+      state: stateOfOutcome(transfer.outcome),
+      answerEnvelopeId: envelope.id,
+    });
+    if (result.requester === undefined) return undefined;
+    return {
+      to: result.requester,
+      regardingId: transfer.inReplyTo,
+      correlationId: result.correlationId ?? transfer.inReplyTo,
+      status: ReceiptStatus.ANSWERED,
+      code: `answer.${stateOfOutcome(transfer.outcome)}`,
+      reason: `${envelope.fromFacility} answered (${transferOutcomeToJSON(transfer.outcome)}) in ${envelope.id}${result.complete ? "; every holder has now answered" : ""}`,
+      facilityId: envelope.fromFacility,
+      purposeOfUse: envelope.purposeOfUse,
+    };
+  }
+
+  async function sendReceipts(
+    envelope: Envelope,
+    routed: readonly Destination[],
+    refused: readonly RouterRejection[],
+    answered: ReceiptInput | undefined,
+  ): Promise<void> {
+    const common = {
+      to: envelope.fromFacility,
+      regardingId: envelope.id,
+      correlationId: envelope.correlationId || envelope.id,
+      purposeOfUse: envelope.purposeOfUse,
+    };
+    const receipts: ReceiptInput[] = [];
+    // A facility's own receipt is not receipted again (no receipt ping-pong).
+    if (envelope.body?.$case !== "receipt") {
+      for (const d of routed) {
+        receipts.push({
+          ...common,
+          status: ReceiptStatus.ROUTED,
+          code: "",
+          reason: `routed to ${d.facility}`,
+          facilityId: d.facility,
+        });
+      }
+    }
+    for (const r of refused) {
+      receipts.push({ ...common, status: r.status, code: r.code, reason: r.message, facilityId: r.facilityId });
+    }
+    if (answered !== undefined) receipts.push(answered);
+    await Promise.all(receipts.map((r) => sendReceipt(deps.js, deps.topology, r)));
+  }
+
+  async function refuse(
+    delivery: Delivery,
+    submitter: string,
+    envelope: Envelope | undefined,
+    rejection: RouterRejection,
+  ): Promise<Outcome> {
+    const regardingId = envelope?.id || delivery.messageId;
+    log.info(
+      { seq: delivery.streamSequence, envelopeId: regardingId, submitter, code: rejection.code },
+      "message refused",
+    );
+    const receiver = rejection.facilityId || envelope?.toFacility || "";
+    await deps.audit.append([
+      envelope === undefined
+        ? {
+            occurredAt: now(),
+            envelopeId: regardingId,
+            correlationId: "",
+            sender: submitter,
+            receiver: "",
+            kind: deps.topology.parse(delivery.subject)?.kind ?? "unknown",
+            purpose: "",
+            outcome: rejection.outcome,
+            code: rejection.code,
+            patientRefHash: null,
+            contentHash: null,
+            sensitivity: [],
+          }
+        : auditEntry(envelope, submitter, receiver, rejection.outcome, rejection.code),
+    ]);
+    if (submitter !== "") {
+      await sendReceipt(deps.js, deps.topology, {
+        to: submitter,
+        regardingId,
+        correlationId: envelope?.correlationId || regardingId,
+        ...(envelope === undefined ? {} : { purposeOfUse: envelope.purposeOfUse }),
+        status: rejection.status,
+        code: rejection.code,
+        reason: rejection.message,
+        facilityId: rejection.facilityId,
+      });
+    }
+    return reject(rejection.code, rejection.message);
+  }
+
+  function auditEntry(
+    envelope: Envelope,
+    sender: string,
+    receiver: string,
+    outcome: AuditEntry["outcome"],
+    code: string,
+  ): AuditEntry {
+    const patient = patientOf(envelope);
+    return {
+      occurredAt: now(),
+      envelopeId: envelope.id,
+      correlationId: envelope.correlationId || envelope.id,
+      sender,
+      receiver,
+      kind: subjectKind(envelope) ?? "unknown",
+      purpose: purposeOfUseToJSON(envelope.purposeOfUse),
+      outcome,
+      code,
+      patientRefHash:
+        patient === undefined || patient.localPatientId === ""
+          ? null
+          : patientRefHash(deps.patientHashKey, patient.sourceFacility || envelope.fromFacility, patient.localPatientId),
+      contentHash: envelope.contentHash.byteLength === 0 ? null : envelope.contentHash,
+      sensitivity: envelope.sensitivity.map((s) => sensitivityLabelToJSON(s)),
+    };
+  }
+}
+
+function patientOf(envelope: Envelope): { sourceFacility: string; localPatientId: string } | undefined {
+  const body = envelope.body;
+  switch (body?.$case) {
+    case "recordRequest":
+    case "recordTransfer":
+    case "referralPacket":
+    case "patientAnnouncement":
+      return body.value.patient;
+    default:
+      return undefined;
+  }
+}
