@@ -7,7 +7,13 @@
 import { fileURLToPath } from "node:url";
 import type { NatsConnection } from "nats";
 import type pg from "pg";
-import { ensureStreams, startConsumer, type ConsumerStats, type StreamOptions, type Topology } from "@hix/bus";
+import {
+  ensureStreams,
+  startConsumer,
+  type ConsumerStats,
+  type StreamOptions,
+  type Topology,
+} from "@hix/bus";
 import { migrate } from "@hix/db";
 import type { Logger } from "@hix/runtime";
 import { newId } from "@hix/proto";
@@ -22,7 +28,11 @@ export const MIGRATIONS_TABLE = "router_migrations";
 
 /** Brings the router's schema (directory, ledger, requests) up to date; safe from every replica. */
 export async function migrateRouterSchema(pool: pg.Pool, logger?: Logger): Promise<void> {
-  await migrate(pool, { dir: MIGRATIONS_DIR, table: MIGRATIONS_TABLE, ...(logger === undefined ? {} : { log: logger }) });
+  await migrate(pool, {
+    dir: MIGRATIONS_DIR,
+    table: MIGRATIONS_TABLE,
+    ...(logger === undefined ? {} : { log: logger }),
+  });
 }
 
 export interface RouterDeps {

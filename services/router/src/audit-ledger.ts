@@ -149,7 +149,11 @@ interface Pending {
 /** Rows per transaction at most; a bigger queue is written in several. */
 const MAX_BATCH = 500;
 
-export function createAuditLedger(options: { pool: pg.Pool; logger: Logger; newId: () => string }): AuditLedger {
+export function createAuditLedger(options: {
+  pool: pg.Pool;
+  logger: Logger;
+  newId: () => string;
+}): AuditLedger {
   const { pool, newId } = options;
   const log = options.logger.child({ component: "audit" });
   let queue: Pending[] = [];
@@ -323,7 +327,10 @@ export interface SearchCriteria {
   readonly limit?: number;
 }
 
-export async function searchLedger(db: Pick<pg.Pool, "query">, criteria: SearchCriteria): Promise<AuditRow[]> {
+export async function searchLedger(
+  db: Pick<pg.Pool, "query">,
+  criteria: SearchCriteria,
+): Promise<AuditRow[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: (n: string) => string, value: unknown): void => {

@@ -2,11 +2,7 @@
  * Pipeline steps 3–4: authenticate the sender and authorize each destination, against the
  * cached facility directory.
  */
-import {
-  DisclosureAction,
-  purposeOfUseToJSON,
-  type Envelope,
-} from "@hix/proto";
+import { DisclosureAction, purposeOfUseToJSON, type Envelope } from "@hix/proto";
 import { disclosureAction, isActive, type DirectoryView } from "./directory.js";
 import { RouterRejection } from "./errors.js";
 

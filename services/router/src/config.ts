@@ -22,7 +22,9 @@ export const routerConfigSchema = z.object({
   HIX_ROUTER_DIRECTORY_REFRESH_MS: int(30_000),
   HIX_ROUTER_DEFAULT_DEADLINE_MS: int(72 * 3600 * 1000),
   HIX_ROUTER_DB_POOL_MAX: int(10),
-  HIX_AUDIT_PATIENT_KEY: z.string().min(16, "must be at least 16 characters (a secret; keep it out of the ledger)"),
+  HIX_AUDIT_PATIENT_KEY: z
+    .string()
+    .min(16, "must be at least 16 characters (a secret; keep it out of the ledger)"),
   HIX_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   HIX_STOP_GRACE_MS: int(15_000),
 });

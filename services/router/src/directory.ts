@@ -50,8 +50,7 @@ function fromRow(row: FacilityRow): Facility {
     formats: row.formats.map((f) => dataFormatFromJSON(f)),
     signingPublicKey: row.signing_public_key ?? Buffer.alloc(0),
     signingKeyId: row.signing_key_id,
-    signingAlgorithm:
-      row.signing_algorithm === "" ? 0 : signatureAlgorithmFromJSON(row.signing_algorithm),
+    signingAlgorithm: row.signing_algorithm === "" ? 0 : signatureAlgorithmFromJSON(row.signing_algorithm),
     disclosurePolicy: DisclosurePolicy.fromJSON(row.disclosure_policy),
   });
 }
@@ -119,7 +118,10 @@ export function disclosureAction(
   // UNSPECIFIED "is treated as REVIEW" (directory.proto DisclosureAction).
   if (action === DisclosureAction.UNSPECIFIED || action === DisclosureAction.UNRECOGNIZED)
     action = DisclosureAction.REVIEW;
-  if (action === DisclosureAction.AUTO_ANSWER && sensitivity.some((s) => policy.reviewSensitivity.includes(s)))
+  if (
+    action === DisclosureAction.AUTO_ANSWER &&
+    sensitivity.some((s) => policy.reviewSensitivity.includes(s))
+  )
     action = DisclosureAction.REVIEW;
   return action;
 }

@@ -26,7 +26,9 @@ export function natsLocator(nc: NatsConnection, topology: Topology, timeoutMs: n
       const msg = await nc.request(subject, LocateRequest.encode(request).finish(), { timeout: timeoutMs });
       reply = msg.data;
     } catch (err) {
-      const noResponders = err instanceof Error && /503|no responders/i.test(`${(err as { code?: string }).code} ${err.message}`);
+      const noResponders =
+        err instanceof Error &&
+        /503|no responders/i.test(`${(err as { code?: string }).code} ${err.message}`);
       throw new RouterRejection(
         "router.locator_unavailable",
         noResponders

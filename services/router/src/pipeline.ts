@@ -18,7 +18,16 @@
  * and the consumer retries with backoff. Nothing in the input can crash the router.
  */
 import type { JetStreamClient } from "nats";
-import { ack, publishEnvelope, reject, subjectKind, type Delivery, type Handler, type Outcome, type Topology } from "@hix/bus";
+import {
+  ack,
+  publishEnvelope,
+  reject,
+  subjectKind,
+  type Delivery,
+  type Handler,
+  type Outcome,
+  type Topology,
+} from "@hix/bus";
 import type { Logger } from "@hix/runtime";
 import {
   DisclosureAction,
@@ -75,13 +84,16 @@ export function createPipeline(deps: PipelineDeps): Handler {
 
       // Redelivery: leave out destinations the ledger shows this message already reached.
       const done = new Set(
-        (await deps.audit.rowsFor(envelope.id)).filter((r) => r.outcome === "disclosed").map((r) => r.receiver),
+        (await deps.audit.rowsFor(envelope.id))
+          .filter((r) => r.outcome === "disclosed")
+          .map((r) => r.receiver),
       );
       const todo = destinations.filter((d) => !done.has(d.facility));
       await trackIfRequest(envelope, destinations);
 
       await publishToDestinations(envelope, todo); //                       6. publish to HIX_OUT
-      await deps.audit.append([ //                                          7. audit
+      await deps.audit.append([
+        //                                          7. audit
         ...destinations.map((d) => auditEntry(envelope!, submitter, d.facility, "disclosed", "")),
         ...refused.map((r) => auditEntry(envelope!, submitter, r.facilityId, r.outcome, r.code)),
       ]);
@@ -106,7 +118,10 @@ export function createPipeline(deps: PipelineDeps): Handler {
     });
   }
 
-  async function publishToDestinations(envelope: Envelope, destinations: readonly Destination[]): Promise<void> {
+  async function publishToDestinations(
+    envelope: Envelope,
+    destinations: readonly Destination[],
+  ): Promise<void> {
     const kind = subjectKind(envelope)!;
     await Promise.all(
       destinations.map((d) =>
@@ -119,7 +134,11 @@ export function createPipeline(deps: PipelineDeps): Handler {
             expectStream: deps.topology.streams.out.name,
             ...(d.action === undefined
               ? {}
-              : { headers: { [DISCLOSURE_HEADER]: d.action === DisclosureAction.AUTO_ANSWER ? "auto" : "review" } }),
+              : {
+                  headers: {
+                    [DISCLOSURE_HEADER]: d.action === DisclosureAction.AUTO_ANSWER ? "auto" : "review",
+                  },
+                }),
           },
         ),
       ),
@@ -175,7 +194,13 @@ export function createPipeline(deps: PipelineDeps): Handler {
       }
     }
     for (const r of refused) {
-      receipts.push({ ...common, status: r.status, code: r.code, reason: r.message, facilityId: r.facilityId });
+      receipts.push({
+        ...common,
+        status: r.status,
+        code: r.code,
+        reason: r.message,
+        facilityId: r.facilityId,
+      });
     }
     if (answered !== undefined) receipts.push(answered);
     await Promise.all(receipts.map((r) => sendReceipt(deps.js, deps.topology, r)));
@@ -247,7 +272,11 @@ export function createPipeline(deps: PipelineDeps): Handler {
       patientRefHash:
         patient === undefined || patient.localPatientId === ""
           ? null
-          : patientRefHash(deps.patientHashKey, patient.sourceFacility || envelope.fromFacility, patient.localPatientId),
+          : patientRefHash(
+              deps.patientHashKey,
+              patient.sourceFacility || envelope.fromFacility,
+              patient.localPatientId,
+            ),
       contentHash: envelope.contentHash.byteLength === 0 ? null : envelope.contentHash,
       sensitivity: envelope.sensitivity.map((s) => sensitivityLabelToJSON(s)),
     };

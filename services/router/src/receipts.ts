@@ -54,7 +54,11 @@ export function receiptMsgId(input: Pick<ReceiptInput, "regardingId" | "status" 
   return `${input.regardingId}.receipt.${status}.${input.facilityId || "-"}`;
 }
 
-export async function sendReceipt(js: JetStreamClient, topology: Topology, input: ReceiptInput): Promise<void> {
+export async function sendReceipt(
+  js: JetStreamClient,
+  topology: Topology,
+  input: ReceiptInput,
+): Promise<void> {
   await publishEnvelope(js, topology.outSubject(input.to, "receipt"), receiptEnvelope(input), {
     msgId: receiptMsgId(input),
     expectStream: topology.streams.out.name,

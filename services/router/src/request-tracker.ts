@@ -112,7 +112,12 @@ export interface RequestStatus {
   readonly deadline: Date;
   readonly createdAt: Date;
   readonly closedAt: Date | null;
-  readonly holders: ReadonlyArray<{ holder: string; state: HolderState; answerEnvelopeId: string | null; updatedAt: Date }>;
+  readonly holders: ReadonlyArray<{
+    holder: string;
+    state: HolderState;
+    answerEnvelopeId: string | null;
+    updatedAt: Date;
+  }>;
 }
 
 /** Where a request stands (`hix request status <id>`); undefined when it is not tracked. */
@@ -130,7 +135,12 @@ export async function requestStatus(db: Queryable, envelopeId: string): Promise<
   );
   const row = r.rows[0];
   if (row === undefined) return undefined;
-  const h = await db.query<{ holder: string; state: HolderState; answer_envelope_id: string | null; updated_at: Date }>(
+  const h = await db.query<{
+    holder: string;
+    state: HolderState;
+    answer_envelope_id: string | null;
+    updated_at: Date;
+  }>(
     "SELECT holder, state, answer_envelope_id, updated_at FROM request_holders WHERE request_id = $1 ORDER BY holder",
     [envelopeId],
   );

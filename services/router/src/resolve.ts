@@ -42,7 +42,13 @@ export async function resolveDestinations(envelope: Envelope, deps: ResolveDeps)
       if (holder?.$case !== "locate") {
         return single(envelope, holder?.$case === "facilityId" ? holder.value : envelope.toFacility, deps);
       }
-      return locateHolders(envelope, holder.value.minScore, holder.value.maxHolders, holder.value.excludeFacilityIds, deps);
+      return locateHolders(
+        envelope,
+        holder.value.minScore,
+        holder.value.maxHolders,
+        holder.value.excludeFacilityIds,
+        deps,
+      );
     }
     case "recordTransfer":
       return single(envelope, envelope.toFacility, deps);

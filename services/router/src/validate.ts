@@ -19,7 +19,10 @@ export function decodeSubmission(data: Uint8Array, maxBytes: number): Envelope {
     return decodeEnvelope(data);
   } catch (err) {
     const detail = err instanceof Error ? err.message : "not a hix.v1.Envelope";
-    throw new RouterRejection("router.undecodable", `message could not be decoded as a hix.v1.Envelope: ${detail}`);
+    throw new RouterRejection(
+      "router.undecodable",
+      `message could not be decoded as a hix.v1.Envelope: ${detail}`,
+    );
   }
 }
 
@@ -64,8 +67,10 @@ export function validateEnvelope(envelope: Envelope, now: Date): void {
       return;
     case "referralPacket": {
       const receiving = body.value.receivingFacilityId;
-      if (envelope.toFacility === "" && receiving === "") invalid("referral_packet needs receiving_facility_id or to_facility");
-      if (receiving !== "" && !TOKEN.test(receiving)) invalid("referral_packet.receiving_facility_id must be a hix facility id");
+      if (envelope.toFacility === "" && receiving === "")
+        invalid("referral_packet needs receiving_facility_id or to_facility");
+      if (receiving !== "" && !TOKEN.test(receiving))
+        invalid("referral_packet.receiving_facility_id must be a hix facility id");
       if (receiving !== "" && envelope.toFacility !== "" && receiving !== envelope.toFacility)
         invalid("referral_packet.receiving_facility_id and to_facility name different facilities");
       if (body.value.patient === undefined) invalid("referral_packet.patient is required");
