@@ -64,6 +64,14 @@ import {
 import { fhirId, patientToFhir } from "./patient.js";
 import { compact } from "./values.js";
 
+/**
+ * A required element with nothing to put in it (Encounter.class, Observation.code …): an
+ * element carrying only the data-absent-reason extension, which reads back as "no code".
+ */
+const ABSENT = {
+  extension: [{ url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "unknown" }],
+};
+
 const CLINICAL_STATUS_SYSTEM = {
   Condition: "http://terminology.hl7.org/CodeSystem/condition-clinical",
   AllergyIntolerance: "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
@@ -87,7 +95,12 @@ class BundleBuilder {
   readonly entries: BundleEntry[] = [];
   private readonly fullUrls = new Map<string, string>();
 
-  add(resource: Resource, key: string): string {
+  /** Adds a resource under a key (`Type/id`); without a key (no id) it gets no fullUrl and cannot be referenced. */
+  add(resource: Resource, key: string | undefined): string {
+    if (key === undefined) {
+      this.entries.push({ resource });
+      return "";
+    }
     const existing = this.fullUrls.get(key);
     if (existing !== undefined) return existing;
     const fullUrl = urnFor(key);
@@ -153,8 +166,9 @@ function statusConcept(system: string, code: string | undefined) {
 export function canonicalToFhir(bodies: readonly EnvelopeBody[]): Bundle {
   const b = new BundleBuilder();
   const addPatient = (p: Patient | undefined): void => {
-    if (p !== undefined && !b.has(`Patient/${p.localPatientId}`))
-      b.add(patientToFhir(p), `Patient/${p.localPatientId}`);
+    if (p === undefined) return;
+    if (!p.localPatientId) b.add(patientToFhir(p), undefined);
+    else if (!b.has(`Patient/${p.localPatientId}`)) b.add(patientToFhir(p), `Patient/${p.localPatientId}`);
   };
   for (const body of bodies) {
     switch (body.$case) {
@@ -191,22 +205,19 @@ export function canonicalToFhir(bodies: readonly EnvelopeBody[]): Bundle {
 
 function addRecord(b: BundleBuilder, record: ClinicalRecord): void {
   const subject = b.ref("Patient", record.localPatientId);
-  const withKey = (type: string, id: string, resource: Resource, n: number) =>
-    b.add(
-      resource,
-      id ? `${type}/${id}` : `${type}#${record.localPatientId}#${n}#${JSON.stringify(resource)}`,
-    );
+  const withKey = (type: string, id: string, resource: Resource) =>
+    b.add(resource, id ? `${type}/${id}` : undefined);
   // Encounters first, so that later entries reference them by fullUrl.
-  record.encounters.forEach((e, n) => withKey("Encounter", e.id, encounterToFhir(b, e, subject), n));
-  record.observations.forEach((o, n) => withKey("Observation", o.id, observationToFhir(b, o, subject), n));
-  record.conditions.forEach((c, n) => withKey("Condition", c.id, conditionToFhir(b, c, subject), n));
-  record.allergies.forEach((a, n) => withKey("AllergyIntolerance", a.id, allergyToFhir(b, a, subject), n));
+  record.encounters.forEach((e) => withKey("Encounter", e.id, encounterToFhir(b, e, subject)));
+  record.observations.forEach((o) => withKey("Observation", o.id, observationToFhir(b, o, subject)));
+  record.conditions.forEach((c) => withKey("Condition", c.id, conditionToFhir(b, c, subject)));
+  record.allergies.forEach((a) => withKey("AllergyIntolerance", a.id, allergyToFhir(b, a, subject)));
   record.medications.forEach((m, n) =>
     withKey("MedicationStatement", m.id, medicationToFhir(b, m, subject), n),
   );
-  record.procedures.forEach((p, n) => withKey("Procedure", p.id, procedureToFhir(b, p, subject), n));
-  record.immunizations.forEach((i, n) => withKey("Immunization", i.id, immunizationToFhir(b, i, subject), n));
-  record.documents.forEach((d, n) => withKey("DocumentReference", d.id, documentToFhir(b, d, subject), n));
+  record.procedures.forEach((p) => withKey("Procedure", p.id, procedureToFhir(b, p, subject)));
+  record.immunizations.forEach((i) => withKey("Immunization", i.id, immunizationToFhir(b, i, subject)));
+  record.documents.forEach((d) => withKey("DocumentReference", d.id, documentToFhir(b, d, subject)));
 }
 
 function encounterToFhir(b: BundleBuilder, e: Encounter, subject: Ref | undefined): FhirEncounter {
@@ -214,7 +225,7 @@ function encounterToFhir(b: BundleBuilder, e: Encounter, subject: Ref | undefine
     resourceType: "Encounter",
     ...idFields(e.id),
     status: (toTable(ENCOUNTER_STATUS, e.status) ?? "unknown") as FhirEncounter["status"],
-    class: e.classCode !== undefined ? codingFromCode(e.classCode) : { code: "UNK" },
+    class: e.classCode !== undefined ? codingFromCode(e.classCode) : ABSENT,
     type: e.type !== undefined ? [conceptFromCode(e.type) ?? {}] : undefined,
     subject,
     participant: e.participants.map((p) => ({ individual: b.practitioner(p) ?? {} })),
@@ -254,7 +265,7 @@ function observationToFhir(b: BundleBuilder, o: Observation, subject: Ref | unde
     basedOn: o.orderId ? [b.ref("ServiceRequest", o.orderId) ?? {}] : undefined,
     status: (toTable(OBSERVATION_STATUS, o.status) ?? "unknown") as FhirObservation["status"],
     category: conceptsFromCodes(o.categories),
-    code: conceptFromCode(o.code) ?? { text: "unknown" },
+    code: conceptFromCode(o.code) ?? ABSENT,
     subject,
     encounter: b.ref("Encounter", o.encounterId),
     effectiveDateTime: fromInstant(o.effectiveAt),
@@ -352,7 +363,7 @@ function medicationToFhir(
     resourceType: "MedicationStatement",
     ...idFields(m.id),
     status: (toTable(MEDICATION_STATUS, m.status) ?? "unknown") as FhirMedicationStatement["status"],
-    medicationCodeableConcept: conceptFromCode(m.medication) ?? { text: "unknown" },
+    medicationCodeableConcept: conceptFromCode(m.medication) ?? ABSENT,
     subject: subject ?? {},
     // A period with only a start is written as effectiveDateTime, which reads back the same.
     effectiveDateTime: m.effective?.end === undefined ? start : undefined,
@@ -391,7 +402,7 @@ function immunizationToFhir(b: BundleBuilder, i: Immunization, patient: Ref | un
     ...idFields(i.id),
     status: (toTable(IMMUNIZATION_STATUS, i.status) ?? "completed") as FhirImmunization["status"],
     statusReason: conceptFromCode(i.statusReason),
-    vaccineCode: conceptFromCode(i.vaccineCode) ?? { text: "unknown" },
+    vaccineCode: conceptFromCode(i.vaccineCode) ?? ABSENT,
     patient: patient ?? {},
     occurrenceDateTime: fromInstant(i.occurredAt),
     primarySource: i.primarySource,
