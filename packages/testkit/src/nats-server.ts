@@ -230,7 +230,7 @@ export async function startNatsCluster(
   }
   const urls = servers.map((s) => s.url);
   try {
-    await waitForJetStream(urls, READY_TIMEOUT_MS * 2);
+    await waitForJetStream(urls, READY_TIMEOUT_MS * 2, size);
   } catch (err) {
     await stop();
     throw err;
@@ -239,12 +239,15 @@ export async function startNatsCluster(
 }
 
 /**
- * Resolves once the JetStream API answers account info, which in a cluster needs an
- * elected meta leader.
+ * Resolves once the JetStream API answers account info, which in a cluster needs an elected
+ * meta leader. With `replicas` > 1 it also waits until the meta leader knows enough peers to
+ * place a stream of that many replicas (it may be elected before all peers have joined), by
+ * creating and deleting a probe stream.
  */
 export async function waitForJetStream(
   servers: string | string[],
   timeoutMs = READY_TIMEOUT_MS,
+  replicas = 1,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const nc = await connect({ servers, timeout: 2000 });
@@ -254,6 +257,11 @@ export async function waitForJetStream(
       try {
         const jsm = await nc.jetstreamManager({ timeout: 2000 });
         await jsm.getAccountInfo();
+        if (replicas > 1) {
+          const probe = `HIX_T_probe_${process.pid}_${Date.now()}`;
+          await jsm.streams.add({ name: probe, subjects: [`${probe}.>`], num_replicas: replicas });
+          await jsm.streams.delete(probe);
+        }
         return;
       } catch (err) {
         lastError = err;
