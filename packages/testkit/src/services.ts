@@ -32,10 +32,14 @@ export function postgresUrl(): Promise<string> {
   return postgresUrlPromise;
 }
 
-async function discoverNats(): Promise<string> {
-  const fromEnv = process.env["HIX_TEST_NATS_URL"];
+/** The discovery itself, unmemoized; parameters exist for tests of the fallbacks. */
+export async function discoverNats(
+  env: NodeJS.ProcessEnv = process.env,
+  localUrl: string = LOCAL_NATS_URL,
+): Promise<string> {
+  const fromEnv = env["HIX_TEST_NATS_URL"];
   if (fromEnv) return fromEnv;
-  if (await natsAnswers(LOCAL_NATS_URL)) return LOCAL_NATS_URL;
+  if (await natsAnswers(localUrl)) return localUrl;
   try {
     const { GenericContainer, Wait } = await import("testcontainers");
     const container = await new GenericContainer(NATS_IMAGE)
@@ -48,7 +52,7 @@ async function discoverNats(): Promise<string> {
   } catch (err) {
     throw new TestkitError(
       "testkit.no_nats",
-      `no NATS server for tests: HIX_TEST_NATS_URL is not set, nothing answers at ${LOCAL_NATS_URL}, ` +
+      `no NATS server for tests: HIX_TEST_NATS_URL is not set, nothing answers at ${localUrl}, ` +
         `and starting a ${NATS_IMAGE} container failed (${describe(err)}). ` +
         "Run `nats-server -js` locally, set HIX_TEST_NATS_URL, or start Docker.",
       { cause: err },
@@ -56,10 +60,14 @@ async function discoverNats(): Promise<string> {
   }
 }
 
-async function discoverPostgres(): Promise<string> {
-  const fromEnv = process.env["HIX_TEST_DATABASE_URL"];
+/** The discovery itself, unmemoized; parameters exist for tests of the fallbacks. */
+export async function discoverPostgres(
+  env: NodeJS.ProcessEnv = process.env,
+  localUrl: string = LOCAL_POSTGRES_URL,
+): Promise<string> {
+  const fromEnv = env["HIX_TEST_DATABASE_URL"];
   if (fromEnv) return fromEnv;
-  if (await postgresAnswers(LOCAL_POSTGRES_URL)) return LOCAL_POSTGRES_URL;
+  if (await postgresAnswers(localUrl)) return localUrl;
   try {
     const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
     const container = await new PostgreSqlContainer(POSTGRES_IMAGE).start();
@@ -67,7 +75,7 @@ async function discoverPostgres(): Promise<string> {
   } catch (err) {
     throw new TestkitError(
       "testkit.no_postgres",
-      `no PostgreSQL server for tests: HIX_TEST_DATABASE_URL is not set, nothing answers at ${LOCAL_POSTGRES_URL}, ` +
+      `no PostgreSQL server for tests: HIX_TEST_DATABASE_URL is not set, nothing answers at ${localUrl}, ` +
         `and starting a ${POSTGRES_IMAGE} container failed (${describe(err)}). ` +
         "Run PostgreSQL locally with trust auth for user postgres, set HIX_TEST_DATABASE_URL, or start Docker.",
       { cause: err },
