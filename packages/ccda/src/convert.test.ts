@@ -388,6 +388,16 @@ describe("ccdaToCanonical refusals", () => {
     expect(err.message).not.toContain("Betterhalf");
   });
 
+  it("reads sdtc multiple birth and deceased extensions, keeping a partial death date partial", () => {
+    const xml = ccd1().replace(
+      '<birthTime value="19750501" />',
+      '<birthTime value="19750501" /><sdtc:multipleBirthOrderNumber value="2" /><sdtc:deceasedInd value="true" /><sdtc:deceasedTime value="202001" />',
+    );
+    const p = (ccdaToCanonical(xml).bodies[0]!.value as RecordTransfer).patient!;
+    expect([p.multipleBirth, p.birthOrder, p.deceased]).toEqual([true, 2, true]);
+    expect(p.deceasedDate).toEqual({ year: 2020, month: 1, day: 0, precision: DatePrecision.MONTH });
+  });
+
   it("keeps partial birth dates partial", () => {
     const { bodies } = ccdaToCanonical(
       ccd1().replace('<birthTime value="19750501" />', '<birthTime value="1975" />'),
