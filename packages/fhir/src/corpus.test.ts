@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fixturePath } from "@hix/testkit";
-import { ConversionError, type ClinicalRecord, type Conversion, type EnvelopeBody } from "@hix/proto";
+import { ConversionError, type ClinicalRecord, type EnvelopeBody } from "@hix/proto";
 import { canonicalToFhir, fhirToCanonical } from "./index.js";
 
 // Every FHIR JSON sample in ../shared/data (see each folder's SOURCE.md).
@@ -41,12 +41,6 @@ function shape(bodies: EnvelopeBody[]): string[] {
     const counts = RECORD_LISTS.filter((k) => record[k].length > 0).map((k) => `${k}=${record[k].length}`);
     return ["transfer", ...counts].join(" ");
   });
-}
-
-function transfer(c: Conversion) {
-  const body = c.bodies.find((b) => b.$case === "recordTransfer");
-  if (body?.$case !== "recordTransfer") throw new Error("no record transfer");
-  return { patient: body.value.patient!, record: body.value.records[0]! };
 }
 
 describe("every shared FHIR sample", () => {

@@ -31,7 +31,134 @@ function errorOffset(err: unknown, text: string): number {
   if (lineCol?.[1] !== undefined && lineCol[2] !== undefined) {
     return offsetOf(text, Number(lineCol[1]), Number(lineCol[2]));
   }
-  return text.length;
+  // Older V8 ("Unexpected token 'S', ..."x"... is not valid JSON") names no position: find it.
+  return firstSyntaxError(text);
+}
+
+class SyntaxAt extends Error {
+  override name = "SyntaxAt";
+  constructor(readonly offset: number) {
+    super(`JSON syntax error at ${offset}`);
+  }
+}
+
+/**
+ * Offset of the first JSON syntax error (RFC 8259 grammar), for error reports only:
+ * called after JSON.parse has failed, so speed does not matter.
+ */
+export function firstSyntaxError(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i] ?? "")) i++;
+  };
+  const fail = (): never => {
+    throw new SyntaxAt(i);
+  };
+  const literal = (word: string) => {
+    if (text.startsWith(word, i)) i += word.length;
+    else fail();
+  };
+  const string = () => {
+    i++; // opening quote
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c === 34) {
+        i++;
+        return;
+      }
+      if (c < 32) fail();
+      if (c === 92) {
+        const e = text[i + 1] ?? "";
+        if (e === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+            i += 2;
+            fail();
+          }
+          i += 6;
+          continue;
+        }
+        if (!'"\\/bfnrt'.includes(e) || e === "") {
+          i++;
+          fail();
+        }
+        i += 2;
+        continue;
+      }
+      i++;
+    }
+    fail();
+  };
+  const number = () => {
+    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m || m[0] === "" || m[0] === "-") fail();
+    i += m?.[0].length ?? 0;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ":") fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "}") {
+          i++;
+          return;
+        }
+        fail();
+      }
+    }
+    if (c === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "]") {
+          i++;
+          return;
+        }
+        fail();
+      }
+    }
+    if (c === '"') return string();
+    if (c === "t") return literal("true");
+    if (c === "f") return literal("false");
+    if (c === "n") return literal("null");
+    if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) return number();
+    fail();
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : text.length;
+  } catch (err) {
+    if (err instanceof SyntaxAt) return Math.min(err.offset, text.length);
+    throw err;
+  }
 }
 
 /** 1-based line and column of a 0-based offset; CR LF and LF both end a line. */

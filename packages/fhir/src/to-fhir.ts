@@ -212,9 +212,7 @@ function addRecord(b: BundleBuilder, record: ClinicalRecord): void {
   record.observations.forEach((o) => withKey("Observation", o.id, observationToFhir(b, o, subject)));
   record.conditions.forEach((c) => withKey("Condition", c.id, conditionToFhir(b, c, subject)));
   record.allergies.forEach((a) => withKey("AllergyIntolerance", a.id, allergyToFhir(b, a, subject)));
-  record.medications.forEach((m, n) =>
-    withKey("MedicationStatement", m.id, medicationToFhir(b, m, subject), n),
-  );
+  record.medications.forEach((m) => withKey("MedicationStatement", m.id, medicationToFhir(b, m, subject)));
   record.procedures.forEach((p) => withKey("Procedure", p.id, procedureToFhir(b, p, subject)));
   record.immunizations.forEach((i) => withKey("Immunization", i.id, immunizationToFhir(b, i, subject)));
   record.documents.forEach((d) => withKey("DocumentReference", d.id, documentToFhir(b, d, subject)));
