@@ -66,6 +66,23 @@ describe("startNatsServer", () => {
     await nc.close();
   });
 
+  it("freezes a node with SIGSTOP and thaws it with SIGCONT", async () => {
+    const server = track(await startNatsServer({ jetstream: false }));
+    await server.kill("SIGSTOP");
+    expect(isRunning(server.pid)).toBe(true);
+    await expect(connect({ servers: server.url, timeout: 500, reconnect: false })).rejects.toThrow();
+    await server.kill("SIGCONT");
+    const nc = await connect({ servers: server.url, timeout: 2000 });
+    await nc.close();
+
+    // A frozen node still stops promptly (stop() thaws it so it can act on SIGTERM).
+    await server.kill("SIGSTOP");
+    const started = Date.now();
+    await server.stop();
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(isRunning(server.pid)).toBe(false);
+  });
+
   it("runs the system server when asked", async () => {
     const server = track(await startNatsServer({ version: "system", jetstream: false }));
     const nc = await connect({ servers: server.url });

@@ -51,7 +51,11 @@ export interface TestNatsServer {
   readonly serverName: string;
   /** Graceful stop (SIGTERM, then SIGKILL after 10 s); removes the temp dir. */
   stop(): Promise<void>;
-  /** Sends a signal (default SIGKILL) and waits for the exit; keeps the store for restart(). */
+  /**
+   * Sends a signal (default SIGKILL); keeps the store for restart(). Waits for the exit, except
+   * for signals after which the server keeps running: SIGSTOP/SIGCONT (freeze/thaw a node),
+   * SIGHUP (reload config), SIGUSR1 (reopen log), SIGUSR2 (enter lame-duck mode).
+   */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Stops it if running, then starts it again on the same port with the same store. */
   restart(): Promise<void>;
@@ -64,6 +68,13 @@ export interface TestNatsCluster {
 }
 
 const SYSTEM_BINARY = "/usr/sbin/nats-server";
+const NON_TERMINATING: ReadonlySet<NodeJS.Signals> = new Set([
+  "SIGSTOP",
+  "SIGCONT",
+  "SIGHUP",
+  "SIGUSR1",
+  "SIGUSR2",
+]);
 const READY_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -152,6 +163,8 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
     const proc = child;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     proc.kill(signal);
+    // A node frozen with SIGSTOP acts on SIGTERM only once thawed.
+    if (signal !== "SIGKILL") proc.kill("SIGCONT");
     const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
     await exited;
     clearTimeout(timer);
@@ -187,6 +200,10 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
       removeFiles();
     },
     async kill(signal: NodeJS.Signals = "SIGKILL") {
+      if (NON_TERMINATING.has(signal)) {
+        child?.kill(signal);
+        return;
+      }
       await halt(signal, STOP_TIMEOUT_MS);
     },
     async restart() {
