@@ -10,6 +10,10 @@ export const benchmarks: Record<string, Benchmark> = {
     description: "bus publish → consume → ack vs bare nats.js (same run)",
     run: async (args) => (await import("./bus.bench.js")).run(args),
   },
+  route: {
+    description: "facility → router → destination vs bare nats.js relay without logic (same run): throughput and p50/p99 at 1,000 msg/s",
+    run: async (args) => (await import("./route.bench.js")).run(args),
+  },
   hl7: {
     description:
       "HL7 v2 parse and parse + read ~20 fields: hix vs @medplum/core, node-hl7-client, hl7-standard",

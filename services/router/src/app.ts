@@ -96,7 +96,7 @@ export async function start(deps: RouterDeps): Promise<RunningRouter> {
     durable: deps.durable ?? "router",
     handler,
     logger: log,
-    concurrency: deps.concurrency ?? 64,
+    concurrency: deps.concurrency ?? 128,
     ...(deps.ackWaitMs === undefined ? {} : { ackWaitMs: deps.ackWaitMs }),
   });
   const sweeper = startSweeper({

@@ -15,7 +15,7 @@ export const routerConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
     .default("router"),
-  HIX_ROUTER_CONCURRENCY: int(64),
+  HIX_ROUTER_CONCURRENCY: int(128),
   HIX_ROUTER_MAX_MESSAGE_BYTES: int(512 * 1024),
   HIX_ROUTER_LOCATE_TIMEOUT_MS: int(2000),
   HIX_ROUTER_SWEEP_INTERVAL_MS: int(5000),

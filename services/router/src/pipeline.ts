@@ -19,6 +19,7 @@
  */
 import type { JetStreamClient } from "nats";
 import {
+  REPLAY_HEADER,
   ack,
   publishEnvelope,
   reject,
@@ -76,35 +77,49 @@ export function createPipeline(deps: PipelineDeps): Handler {
     const submitter = deps.topology.parse(delivery.subject)?.facility ?? "";
     let envelope: Envelope | undefined;
     try {
-      envelope = decodeSubmission(delivery.data, deps.maxMessageBytes); // 1. decode
-      validateEnvelope(envelope, now()); //                                 2. validate
-      authenticateSender(envelope, submitter, deps.directory); //           3. authenticate sender
-      const { destinations, refused } = await resolveDestinations(envelope, deps); // 4–5. authorize, resolve
+      // 1. decode
+      envelope = decodeSubmission(delivery.data, deps.maxMessageBytes);
+      // 2. validate
+      validateEnvelope(envelope, now());
+      // 3. authenticate sender
+      authenticateSender(envelope, submitter, deps.directory);
+      // 4–5. authorize each destination, resolve destinations
+      const { destinations, refused } = await resolveDestinations(envelope, deps, delivery.deliveryCount);
       if (destinations.length === 0) return ack(); // a patient announcement: the reconciler's
 
-      // Redelivery: leave out destinations the ledger shows this message already reached.
-      const done = new Set(
-        (await deps.audit.rowsFor(envelope.id))
-          .filter((r) => r.outcome === "disclosed")
-          .map((r) => r.receiver),
-      );
+      // A redelivery or a DLQ replay: leave out destinations the ledger shows it already reached.
+      // A first delivery cannot have reached any; skipping the lookup then keeps PostgreSQL off
+      // the per-message path (docs/adr/0004-router.md).
+      const repeat = delivery.deliveryCount > 1 || (delivery.headers?.get(REPLAY_HEADER) ?? "") !== "";
+      const done = repeat ? await alreadyDisclosed(envelope.id) : new Set<string>();
       const todo = destinations.filter((d) => !done.has(d.facility));
       await trackIfRequest(envelope, destinations);
 
-      await publishToDestinations(envelope, todo); //                       6. publish to HIX_OUT
-      await deps.audit.append([
-        //                                          7. audit
-        ...destinations.map((d) => auditEntry(envelope!, submitter, d.facility, "disclosed", "")),
-        ...refused.map((r) => auditEntry(envelope!, submitter, r.facilityId, r.outcome, r.code)),
-      ]);
+      // 6. publish to HIX_OUT — before the audit row, so the ledger never shows a disclosure
+      //    that did not happen (a redelivery would then skip that destination).
+      await publishToDestinations(envelope, todo);
       const answered = await recordIfAnswer(envelope);
-      await sendReceipts(envelope, destinations, refused, answered); //            8. receipts
-      return ack(); //                                                      9. ack
+      // 7. audit and 8. receipts, together: both are idempotent, and the ack waits for both.
+      const e = envelope;
+      await Promise.all([
+        deps.audit.append([
+          ...destinations.map((d) => auditEntry(e, submitter, d.facility, "disclosed", "")),
+          ...refused.map((r) => auditEntry(e, submitter, r.facilityId, r.outcome, r.code)),
+        ]),
+        sendReceipts(e, destinations, refused, answered),
+      ]);
+      // 9. ack
+      return ack();
     } catch (err) {
       if (!(err instanceof RouterRejection)) throw err; // transient: the consumer retries
       return refuse(delivery, submitter, envelope, err);
     }
   };
+
+  async function alreadyDisclosed(envelopeId: string): Promise<Set<string>> {
+    const rows = await deps.audit.rowsFor(envelopeId);
+    return new Set(rows.filter((r) => r.outcome === "disclosed").map((r) => r.receiver));
+  }
 
   async function trackIfRequest(envelope: Envelope, destinations: readonly Destination[]): Promise<void> {
     if (envelope.body?.$case !== "recordRequest") return;

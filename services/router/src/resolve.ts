@@ -8,7 +8,7 @@ import type { DisclosureAction, Envelope } from "@hix/proto";
 import type { AuditLedger } from "./audit-ledger.js";
 import { authorizeDestination } from "./authorize.js";
 import type { DirectoryView } from "./directory.js";
-import { RouterRejection } from "./errors.js";
+import { RouterRejection, RouterUnavailableError } from "./errors.js";
 import type { Locator } from "./locate.js";
 
 export interface Destination {
@@ -34,7 +34,14 @@ const single = (envelope: Envelope, facility: string, deps: ResolveDeps): Resolu
   refused: [],
 });
 
-export async function resolveDestinations(envelope: Envelope, deps: ResolveDeps): Promise<Resolution> {
+/** Deliveries a facility receipt waits for the ledger row of the message it is about. */
+export const RECEIPT_LEDGER_WAIT_DELIVERIES = 3;
+
+export async function resolveDestinations(
+  envelope: Envelope,
+  deps: ResolveDeps,
+  deliveryCount = 1,
+): Promise<Resolution> {
   const body = envelope.body!;
   switch (body.$case) {
     case "recordRequest": {
@@ -55,7 +62,11 @@ export async function resolveDestinations(envelope: Envelope, deps: ResolveDeps)
     case "referralPacket":
       return single(envelope, envelope.toFacility || body.value.receivingFacilityId, deps);
     case "receipt":
-      return single(envelope, await receiptDestination(envelope, body.value.regardingId, deps), deps);
+      return single(
+        envelope,
+        await receiptDestination(envelope, body.value.regardingId, deps, deliveryCount),
+        deps,
+      );
     case "patientAnnouncement":
       // For the reconciler, which reads HIX_IN itself; no facility receives it.
       return { destinations: [], refused: [] };
@@ -116,6 +127,7 @@ async function receiptDestination(
   envelope: Envelope,
   regardingId: string,
   deps: ResolveDeps,
+  deliveryCount: number,
 ): Promise<string> {
   const rows = await deps.audit.rowsFor(regardingId);
   const delivered = rows.find(
@@ -124,6 +136,14 @@ async function receiptDestination(
       r.receiver === envelope.fromFacility &&
       (envelope.toFacility === "" || r.sender === envelope.toFacility),
   );
+  if (delivered === undefined && deliveryCount < RECEIPT_LEDGER_WAIT_DELIVERIES) {
+    // The message may have been delivered a moment ago with its audit row not yet committed
+    // (the router audits after publishing): try again shortly before calling it unrelated.
+    throw new RouterUnavailableError(
+      "router.receipt_regarding_pending",
+      `receipt ${envelope.id}: no delivery of ${regardingId} to ${envelope.fromFacility} recorded yet`,
+    );
+  }
   if (delivered === undefined) {
     throw new RouterRejection(
       "router.receipt_unrelated",

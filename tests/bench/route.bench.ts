@@ -1,0 +1,255 @@
+// `pnpm bench route`: facility publish → router → delivery consumed by the destination,
+// against bare nats.js relaying the same messages without any logic (consume from HIX_IN,
+// publish to HIX_OUT with a derived Nats-Msg-Id, ack), measured in the same run on the same
+// server, streams (file storage) and destination consumer. Two phases each: saturation
+// (throughput) and a fixed offered load (latency percentiles).
+import { parseArgs } from "node:util";
+import { AckPolicy, connect, nanos, type JetStreamClient, type NatsConnection } from "nats";
+import { createTopology, ensureStreams, publish, type Topology } from "@hix/bus";
+import { createPool } from "@hix/db";
+import { createLogger } from "@hix/runtime";
+import {
+  Facility,
+  FacilityStatus,
+  PurposeOfUse,
+  RecordTransfer,
+  encodeEnvelope,
+  newEnvelope,
+  type Envelope,
+} from "@hix/proto";
+import { migrateRouterSchema, saveFacility, start } from "@hix/router";
+import { createTestDatabase, natsUrl, uniqueName } from "@hix/testkit";
+
+interface Phase {
+  messages: number;
+  seconds: number;
+  msgsPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+}
+
+const WINDOW = 256;
+const FROM = "clinic-bench";
+const TO = "hospital-bench";
+
+export async function run(args: readonly string[]): Promise<Record<string, unknown>> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      messages: { type: "string", default: "5000" },
+      rate: { type: "string", default: "1000" },
+      seconds: { type: "string", default: "3" },
+      rounds: { type: "string", default: "2" },
+    },
+  });
+  const count = Number(values.messages);
+  const rate = Number(values.rate);
+  const rateSeconds = Number(values.seconds);
+  const rounds = Number(values.rounds);
+  const url = await natsUrl();
+  const nc = await connect({ servers: url, name: "bench-route" });
+  const db = await createTestDatabase("bench_route");
+  const saturation: { bare: Phase[]; routed: Phase[] } = { bare: [], routed: [] };
+  const fixed: { bare?: Phase; routed?: Phase } = {};
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const contender of ["bare", "routed"] as const) {
+        process.stderr.write(`round ${round + 1}/${rounds}: ${contender} saturation (${count} messages)\n`);
+        saturation[contender].push(await measure(nc, db.url, contender, count, undefined));
+      }
+    }
+    for (const contender of ["bare", "routed"] as const) {
+      process.stderr.write(`${contender}: fixed load ${rate}/s for ${rateSeconds}s\n`);
+      fixed[contender] = await measure(nc, db.url, contender, rate * rateSeconds, rate);
+    }
+  } finally {
+    await nc.drain();
+    await db.drop();
+  }
+  const median = (phases: Phase[]): number =>
+    phases.map((p) => p.msgsPerSec).sort((a, b) => a - b)[Math.floor(phases.length / 2)]!;
+  return {
+    server: `${nc.info?.version ?? "unknown"} at ${url}`,
+    payloadBytes: encodeEnvelope(sampleEnvelope(0)).byteLength,
+    inFlightWindow: WINDOW,
+    saturation: {
+      bare: { medianMsgsPerSec: median(saturation.bare), rounds: saturation.bare },
+      routed: { medianMsgsPerSec: median(saturation.routed), rounds: saturation.routed },
+      ratioRoutedToBare: round2(median(saturation.routed) / median(saturation.bare)),
+      target: ">= 0.7",
+    },
+    fixedLoad: { offeredPerSec: rate, ...fixed, targetRoutedP99Ms: "< 20" },
+  };
+}
+
+async function measure(
+  nc: NatsConnection,
+  databaseUrl: string,
+  contender: "bare" | "routed",
+  count: number,
+  rate: number | undefined,
+): Promise<Phase> {
+  const topology = createTopology(uniqueName(`bench_${contender}`).toLowerCase());
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  await ensureStreams(jsm, topology);
+  const envelopes = Array.from({ length: count }, (_, i) => sampleEnvelope(i));
+  const ids = envelopes.map((e) => e.id);
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+
+  // The destination: a durable consumer of everything delivered to TO.
+  await jsm.consumers.add(topology.streams.out.name, {
+    durable_name: "destination",
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(30_000),
+    max_ack_pending: WINDOW * 8,
+    filter_subject: topology.outSubject(TO, ">"),
+  });
+  const dest = await (
+    await js.consumers.get(topology.streams.out.name, "destination")
+  ).consume({
+    max_messages: WINDOW * 2,
+  });
+  const destLoop = (async () => {
+    for await (const m of dest) {
+      m.ack();
+      const id = (m.headers?.get("Nats-Msg-Id") ?? "").split(".")[0]!;
+      const t0 = sentAt.get(id);
+      if (t0 !== undefined) {
+        latencies.push(performance.now() - t0);
+        sentAt.delete(id);
+      }
+      if (latencies.length === count) done();
+    }
+  })();
+
+  const pool = createPool(databaseUrl, { max: 10 });
+  let stopMiddle: () => Promise<void>;
+  if (contender === "routed") {
+    await migrateRouterSchema(pool);
+    await saveFacility(
+      pool,
+      Facility.fromPartial({ id: FROM, name: "Bench Clinic", status: FacilityStatus.ACTIVE }),
+    );
+    await saveFacility(
+      pool,
+      Facility.fromPartial({ id: TO, name: "Bench Hospital", status: FacilityStatus.ACTIVE }),
+    );
+    const router = await start({
+      nc,
+      pool,
+      databaseUrl,
+      topology,
+      logger: createLogger({ service: "bench-router", level: "warn" }),
+      patientHashKey: "bench-patient-hash-key-000000000",
+      durable: "router",
+      concurrency: 128,
+    });
+    stopMiddle = () => router.stop();
+  } else {
+    stopMiddle = await bareRelay(nc, topology);
+  }
+
+  const start0 = performance.now();
+  await publishAll(
+    js,
+    topology.inSubject(FROM, "record_transfer"),
+    envelopes.map(encodeEnvelope),
+    ids,
+    rate,
+    sentAt,
+  );
+  await finished;
+  const seconds = (performance.now() - start0) / 1000;
+  await stopMiddle();
+  await dest.close();
+  await destLoop;
+  await pool.end();
+  for (const s of Object.values(topology.streams)) await jsm.streams.delete(s.name);
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number): number =>
+    round2(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!);
+  return {
+    messages: count,
+    seconds: round2(seconds),
+    msgsPerSec: Math.round(count / seconds),
+    latencyMs: { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99), max: pct(1) },
+  };
+}
+
+/** The baseline: consume from HIX_IN, publish to the destination's HIX_OUT subject, ack. No logic. */
+async function bareRelay(nc: NatsConnection, topology: Topology): Promise<() => Promise<void>> {
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  await jsm.consumers.add(topology.streams.in.name, {
+    durable_name: "relay",
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(30_000),
+    max_ack_pending: WINDOW * 8,
+  });
+  const messages = await (
+    await js.consumers.get(topology.streams.in.name, "relay")
+  ).consume({ max_messages: 256 });
+  const subject = topology.outSubject(TO, "record_transfer");
+  const inFlight = new Set<Promise<void>>();
+  const loop = (async () => {
+    for await (const m of messages) {
+      const id = m.headers?.get("Nats-Msg-Id") ?? "";
+      const task = js
+        .publish(subject, m.data, { msgID: `${id}.${TO}` })
+        .then(() => m.ack())
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
+      if (inFlight.size >= 128) await Promise.race(inFlight);
+    }
+  })();
+  return async () => {
+    await messages.close();
+    await loop;
+    await Promise.all(inFlight);
+  };
+}
+
+async function publishAll(
+  js: JetStreamClient,
+  subject: string,
+  payloads: Uint8Array[],
+  ids: string[],
+  rate: number | undefined,
+  sentAt: Map<string, number>,
+): Promise<void> {
+  const pending = new Set<Promise<unknown>>();
+  const t0 = performance.now();
+  for (let i = 0; i < payloads.length; i++) {
+    if (rate !== undefined) {
+      const wait = t0 + (i * 1000) / rate - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    }
+    sentAt.set(ids[i]!, performance.now());
+    const p = publish(js, subject, payloads[i]!, { msgId: ids[i]! });
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+    if (pending.size >= WINDOW) await Promise.race(pending);
+  }
+  await Promise.all(pending);
+}
+
+/** A record transfer of about 1 KiB from FROM to TO. */
+function sampleEnvelope(i: number): Envelope {
+  return newEnvelope({
+    fromFacility: FROM,
+    toFacility: TO,
+    purposeOfUse: PurposeOfUse.TREATMENT,
+    body: {
+      $case: "recordTransfer",
+      value: RecordTransfer.fromPartial({
+        patient: { sourceFacility: FROM, localPatientId: `B-${i}` },
+        reason: "x".repeat(900),
+      }),
+    },
+  });
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
