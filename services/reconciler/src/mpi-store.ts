@@ -1,0 +1,192 @@
+/**
+ * SQL over the index (migrations/0001_mpi.sql). Every function takes a client inside the
+ * caller's transaction. Candidates are found by indexed blocking-key lookups only.
+ */
+import type pg from "pg";
+import { DEFAULT_PASSES, type LinkageRecord, type NormalizedRecord } from "@hix/linkage";
+
+type Db = Pick<pg.PoolClient, "query">;
+
+export interface StoredRecord {
+  readonly id: number;
+  readonly facilityId: string;
+  readonly localId: string;
+  readonly record: LinkageRecord;
+  readonly version: number;
+  readonly enterpriseId: string;
+  readonly retired: boolean;
+}
+
+interface RecordRow {
+  id: string;
+  facility_id: string;
+  local_id: string;
+  record: LinkageRecord;
+  version: number;
+  enterprise_id: string;
+  retired: boolean;
+}
+
+const COLUMNS = "id, facility_id, local_id, record, version, enterprise_id, retired";
+
+function toStored(row: RecordRow): StoredRecord {
+  return {
+    id: Number(row.id),
+    facilityId: row.facility_id,
+    localId: row.local_id,
+    record: row.record,
+    version: row.version,
+    enterpriseId: row.enterprise_id,
+    retired: row.retired,
+  };
+}
+
+/** Blocks with more records than this are skipped, as in batch linkage (@hix/linkage blocking). */
+export const MAX_BLOCK_SIZE = 200;
+
+/** `<pass index>:<key>` for every DEFAULT_PASSES pass the record takes part in. */
+export function blockingKeys(n: NormalizedRecord): string[] {
+  const keys = new Set<string>();
+  DEFAULT_PASSES.forEach((pass, i) => {
+    const key = pass.key(n);
+    if (key !== undefined && key !== "") keys.add(`${i}:${key}`);
+  });
+  return [...keys];
+}
+
+/**
+ * Serializes writers whose records could match each other: two records that share a blocking
+ * key take the same advisory lock, so neither can miss the other (pg_advisory_xact_lock, released
+ * at commit). Locks are taken in key order; a deadlock (40P01) is retried by withTransaction.
+ */
+export async function lockKeys(db: Db, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await db.query(
+    "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) s",
+    [keys],
+  );
+}
+
+export async function findRecord(
+  db: Db,
+  facilityId: string,
+  localId: string,
+): Promise<StoredRecord | undefined> {
+  const { rows } = await db.query<RecordRow>(
+    `SELECT ${COLUMNS} FROM mpi_records WHERE facility_id = $1 AND local_id = $2 FOR UPDATE`,
+    [facilityId, localId],
+  );
+  return rows[0] === undefined ? undefined : toStored(rows[0]);
+}
+
+export async function recordsById(db: Db, ids: readonly number[]): Promise<StoredRecord[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<RecordRow>(
+    `SELECT ${COLUMNS} FROM mpi_records WHERE id = ANY($1::bigint[]) ORDER BY id`,
+    [ids],
+  );
+  return rows.map(toStored);
+}
+
+export async function insertRecord(
+  db: Db,
+  r: { facilityId: string; localId: string; record: LinkageRecord; enterpriseId: string },
+): Promise<StoredRecord> {
+  const { rows } = await db.query<RecordRow>(
+    `INSERT INTO mpi_records (facility_id, local_id, record, enterprise_id) VALUES ($1, $2, $3, $4)
+     RETURNING ${COLUMNS}`,
+    [r.facilityId, r.localId, JSON.stringify(r.record), r.enterpriseId],
+  );
+  return toStored(rows[0]!);
+}
+
+export async function updateRecord(db: Db, id: number, record: LinkageRecord): Promise<StoredRecord> {
+  const { rows } = await db.query<RecordRow>(
+    `UPDATE mpi_records SET record = $2, version = version + 1, updated_at = now() WHERE id = $1
+     RETURNING ${COLUMNS}`,
+    [id, JSON.stringify(record)],
+  );
+  return toStored(rows[0]!);
+}
+
+export async function setRetired(db: Db, id: number, retired: boolean): Promise<void> {
+  await db.query("UPDATE mpi_records SET retired = $2, updated_at = now() WHERE id = $1", [id, retired]);
+}
+
+export async function replaceKeys(db: Db, recordId: number, keys: readonly string[]): Promise<void> {
+  await db.query("DELETE FROM mpi_blocking_keys WHERE record_id = $1", [recordId]);
+  if (keys.length > 0)
+    await db.query(
+      "INSERT INTO mpi_blocking_keys (key, record_id) SELECT k, $2 FROM unnest($1::text[]) AS k ON CONFLICT DO NOTHING",
+      [keys, recordId],
+    );
+}
+
+/**
+ * Records sharing at least one blocking key with `keys`, except `excludeId` and retired records.
+ * One index range scan per key, each cut at MAX_BLOCK_SIZE + 1 rows; a key with more records
+ * than MAX_BLOCK_SIZE is skipped (it carries no information), like batch blocking does.
+ */
+export async function candidates(
+  db: Db,
+  keys: readonly string[],
+  excludeId: number | undefined,
+): Promise<StoredRecord[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await db.query<RecordRow>(
+    `WITH hits AS (
+       SELECT k.key, c.record_id
+       FROM unnest($1::text[]) AS k(key)
+       CROSS JOIN LATERAL (
+         SELECT b.record_id FROM mpi_blocking_keys b WHERE b.key = k.key LIMIT $2::int + 1
+       ) c
+     ), usable AS (
+       SELECT key FROM hits GROUP BY key HAVING count(*) <= $2::int
+     ), ids AS (
+       SELECT DISTINCT h.record_id FROM hits h JOIN usable u ON u.key = h.key
+       WHERE h.record_id IS DISTINCT FROM $3::bigint
+     )
+     SELECT ${COLUMNS.split(", ")
+       .map((c) => `r.${c}`)
+       .join(", ")}
+     FROM ids JOIN mpi_records r ON r.id = ids.record_id
+     WHERE NOT r.retired`,
+    [keys, MAX_BLOCK_SIZE, excludeId ?? null],
+  );
+  return rows.map(toStored);
+}
+
+export async function clusterMembers(db: Db, enterpriseId: string): Promise<StoredRecord[]> {
+  const { rows } = await db.query<RecordRow>(
+    `SELECT ${COLUMNS} FROM mpi_records WHERE enterprise_id = $1 ORDER BY id`,
+    [enterpriseId],
+  );
+  return rows.map(toStored);
+}
+
+export async function enterpriseOf(db: Db, id: number): Promise<string> {
+  const { rows } = await db.query<{ enterprise_id: string }>(
+    "SELECT enterprise_id FROM mpi_records WHERE id = $1",
+    [id],
+  );
+  return rows[0]!.enterprise_id;
+}
+
+/** Pairs (lower id first) a reviewer ruled out, among `ids` × `others`. */
+export async function notDuplicatePairs(
+  db: Db,
+  ids: readonly number[],
+  others: readonly number[],
+): Promise<Set<string>> {
+  if (ids.length === 0 || others.length === 0) return new Set();
+  const { rows } = await db.query<{ record_a: string; record_b: string }>(
+    `SELECT record_a, record_b FROM mpi_not_duplicate
+     WHERE (record_a = ANY($1::bigint[]) AND record_b = ANY($2::bigint[]))
+        OR (record_b = ANY($1::bigint[]) AND record_a = ANY($2::bigint[]))`,
+    [ids, others],
+  );
+  return new Set(rows.map((r) => pairKey(Number(r.record_a), Number(r.record_b))));
+}
+
+export const pairKey = (a: number, b: number): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
+export const ordered = (a: number, b: number): [number, number] => (a < b ? [a, b] : [b, a]);
