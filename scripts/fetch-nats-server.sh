@@ -14,6 +14,7 @@
 # Environment:
 #   HIX_DEBIAN_MIRROR  Debian mirror URI (default: the one in /etc/apt sources, else deb.debian.org)
 #   HIX_TOOLS_DIR      where tools go (default: <repo>/.tools)
+#   HIX_NATS_REQUIRE_PIN=1  fail instead of taking a newer signed version when the pin is gone
 #
 # To move to a newer version: set NATS_DEB_VERSION and the SHA-256 of each architecture's .deb
 # (`apt-cache show nats-server` against the temporary lists prints them).
@@ -113,10 +114,28 @@ if ! apt-get "${apt_opts[@]}" -q update >"$work/update.log" 2>&1; then
 fi
 
 log "downloading nats-server $NATS_DEB_VERSION ($arch)"
+pinned=1
 if ! (cd "$work" && apt-get "${apt_opts[@]}" -q download "nats-server=$NATS_DEB_VERSION") >"$work/download.log" 2>&1; then
-  cat "$work/download.log" >&2
-  available="$(apt-cache "${apt_opts[@]}" madison nats-server 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | sort -u | tr '\n' ' ')"
-  die "nats-server $NATS_DEB_VERSION is not in Debian unstable/testing any more (available: ${available:-none}); update NATS_DEB_VERSION and NATS_DEB_SHA256 in $0"
+  available="$(apt-cache "${apt_opts[@]}" madison nats-server 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | sort -uV | tr '\n' ' ')"
+  newest="$(printf '%s\n' $available | sort -V | tail -n 1)"
+  # Debian's unstable keeps only its newest upload, so a pin goes stale within weeks. Rather
+  # than turn every CI run red until someone edits this file, take the newest version that is
+  # at least the pinned one: apt has verified it against the suite's signed Release file, which
+  # is the same chain of trust our pin was taken from. Say so loudly; the pin should be updated.
+  if [[ "${HIX_NATS_REQUIRE_PIN:-0}" != 1 && -n "$newest" ]] &&
+    dpkg --compare-versions "$newest" ge "$NATS_DEB_VERSION"; then
+    log "WARNING: pinned $NATS_DEB_VERSION is gone from unstable/testing; taking $newest, verified by apt's signed index only — update NATS_DEB_VERSION/NATS_DEB_SHA256 in $0"
+    (cd "$work" && apt-get "${apt_opts[@]}" -q download "nats-server=$newest") >"$work/download.log" 2>&1 ||
+      { cat "$work/download.log" >&2; die "download of nats-server $newest failed"; }
+    pinned=0
+    NATS_DEB_VERSION="$newest"
+    upstream_version="${NATS_DEB_VERSION%%-*}"
+    install_dir="$tools_dir/nats-server-$upstream_version"
+    binary="$install_dir/usr/sbin/nats-server"
+  else
+    cat "$work/download.log" >&2
+    die "nats-server $NATS_DEB_VERSION is not in Debian unstable/testing any more (available: ${available:-none}); update NATS_DEB_VERSION and NATS_DEB_SHA256 in $0"
+  fi
 fi
 
 deb="$work/nats-server_${NATS_DEB_VERSION}_${arch}.deb"
@@ -124,7 +143,7 @@ deb="$work/nats-server_${NATS_DEB_VERSION}_${arch}.deb"
 [[ -f "$deb" ]] || die "apt-get download reported success but no .deb is in $work"
 
 actual_sha="$(sha256sum "$deb" | cut -d' ' -f1)"
-if [[ "$actual_sha" != "$expected_sha" ]]; then
+if [[ "$pinned" == 1 && "$actual_sha" != "$expected_sha" ]]; then
   die "checksum mismatch for $(basename "$deb"): expected $expected_sha, got $actual_sha — refusing to install"
 fi
 log "sha256 ok ($actual_sha)"
