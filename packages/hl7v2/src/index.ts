@@ -31,3 +31,8 @@ export { Hl7Segment } from "./segment.js";
 export type { Hl7Value } from "./segment.js";
 export { serialize } from "./serialize.js";
 export type { SerializeOptions } from "./serialize.js";
+export { hl7v2ToCanonical } from "./mapping/to-canonical.js";
+export type { Hl7ToCanonicalOptions } from "./mapping/to-canonical.js";
+export { canonicalToHl7v2 } from "./mapping/to-hl7v2.js";
+export type { CanonicalToHl7Options } from "./mapping/to-hl7v2.js";
+export type { CodeMaps } from "./mapping/results.js";
