@@ -146,7 +146,7 @@ actual_sha="$(sha256sum "$deb" | cut -d' ' -f1)"
 if [[ "$pinned" == 1 && "$actual_sha" != "$expected_sha" ]]; then
   die "checksum mismatch for $(basename "$deb"): expected $expected_sha, got $actual_sha — refusing to install"
 fi
-log "sha256 ok ($actual_sha)"
+if [[ "$pinned" == 1 ]]; then log "sha256 ok ($actual_sha)"; else log "sha256 $actual_sha (not pinned)"; fi
 
 # Extract beside the final place (same file system), then rename in one step, so a reader
 # never sees a half-written install.

@@ -8,7 +8,8 @@ import type { JetStreamClient, KV } from "nats";
  * handler and records the id after the handler acked, before acking to JetStream.
  *
  * Where the effect is a PostgreSQL write, record the id in the same transaction instead
- * (see @hix/db `claimMessage`) — that makes "effect done" and "id recorded" one fact.
+ * (a processed-messages row keyed by consumer + message id, inserted ON CONFLICT DO NOTHING;
+ * see consumer-crash.int.test.ts) — that makes "effect done" and "id recorded" one fact.
  */
 export interface IdempotencyStore {
   has(messageId: string): Promise<boolean>;
