@@ -277,7 +277,12 @@ export function readTelecom(c: Composite, defaultUse: ContactPointUse): ContactP
   const value = [c.c(1), email, c.c(12), composed].find((v) => v !== "") ?? "";
   if (value === "") return undefined;
   let system = ContactPointSystem.PHONE;
-  if (equipment === "INTERNET" || equipment === "X.400" || useCode === "NET" || (equipment === "" && value.includes("@"))) {
+  if (
+    equipment === "INTERNET" ||
+    equipment === "X.400" ||
+    useCode === "NET" ||
+    (equipment === "" && value.includes("@"))
+  ) {
     system = ContactPointSystem.EMAIL;
   } else if (equipment === "FX") system = ContactPointSystem.FAX;
   else if (equipment === "BP" || useCode === "BPN") system = ContactPointSystem.PAGER;
@@ -291,18 +296,24 @@ export function readTelecom(c: Composite, defaultUse: ContactPointUse): ContactP
 
 export function writeTelecom(t: ContactPoint): string {
   const email = t.system === ContactPointSystem.EMAIL;
-  const useCode =
-    email ? "NET"
-    : t.use === ContactPointUse.WORK ? "WPN"
-    : t.use === ContactPointUse.TEMP ? "VHN"
-    : t.system === ContactPointSystem.PAGER ? "BPN"
-    : "PRN";
-  const equipment =
-    email ? "Internet"
-    : t.system === ContactPointSystem.FAX ? "FX"
-    : t.system === ContactPointSystem.PAGER ? "BP"
-    : t.use === ContactPointUse.MOBILE ? "CP"
-    : "PH";
+  const useCode = email
+    ? "NET"
+    : t.use === ContactPointUse.WORK
+      ? "WPN"
+      : t.use === ContactPointUse.TEMP
+        ? "VHN"
+        : t.system === ContactPointSystem.PAGER
+          ? "BPN"
+          : "PRN";
+  const equipment = email
+    ? "Internet"
+    : t.system === ContactPointSystem.FAX
+      ? "FX"
+      : t.system === ContactPointSystem.PAGER
+        ? "BP"
+        : t.use === ContactPointUse.MOBILE
+          ? "CP"
+          : "PH";
   return email ? comp("", useCode, equipment, esc(t.value)) : comp(esc(t.value), useCode, equipment);
 }
 

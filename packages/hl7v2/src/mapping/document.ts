@@ -36,7 +36,9 @@ function decodeEd(obx: Seg): { mediaType: string; bytes: Buffer | undefined } {
   const ed = first(obx, 5);
   const major = ed.c(2);
   const mediaType =
-    major === "" ? "" : `${TYPE_OF_DATA[major.toUpperCase()] ?? major.toLowerCase()}/${ed.c(3).toLowerCase()}`;
+    major === ""
+      ? ""
+      : `${TYPE_OF_DATA[major.toUpperCase()] ?? major.toLowerCase()}/${ed.c(3).toLowerCase()}`;
   const data = ed.c(5);
   if (data === "") return { mediaType, bytes: undefined };
   const encoding = ed.c(4).toUpperCase();
@@ -84,7 +86,11 @@ export function readDocument(
     const vt = value(obx, 2).toUpperCase();
     if (vt === "ED") {
       if (doc.content !== undefined) {
-        warnings.push({ code: "hl7.extra_content", location: loc(obx, 5), message: "second ED content left out" });
+        warnings.push({
+          code: "hl7.extra_content",
+          location: loc(obx, 5),
+          message: "second ED content left out",
+        });
         continue;
       }
       const { mediaType, bytes } = decodeEd(obx);
@@ -137,7 +143,14 @@ export function writeDocument(doc: Document): string[] {
       .toString("utf8")
       .split("\n")
       .forEach((line, i) =>
-        out.push(new Fields().set(1, String(i + 1)).set(2, "TX").set(5, esc(line)).set(11, "F").toSegment("OBX")),
+        out.push(
+          new Fields()
+            .set(1, String(i + 1))
+            .set(2, "TX")
+            .set(5, esc(line))
+            .set(11, "F")
+            .toSegment("OBX"),
+        ),
       );
   } else if (doc.mediaType !== "" || bytes !== undefined) {
     const [major = "", minor = ""] = doc.mediaType.split("/");

@@ -163,15 +163,7 @@ function parseDtm(raw: string, location: string): Dtm {
 export function instant(raw: string, location: string): Date | undefined {
   if (raw === "") return undefined;
   const t = parseDtm(raw, location);
-  const ms = Date.UTC(
-    t.year,
-    (t.month ?? 1) - 1,
-    t.day ?? 1,
-    t.hour,
-    t.minute,
-    t.second,
-    t.millisecond,
-  );
+  const ms = Date.UTC(t.year, (t.month ?? 1) - 1, t.day ?? 1, t.hour, t.minute, t.second, t.millisecond);
   const d = new Date(ms - t.offsetMinutes * 60_000);
   // Date.UTC maps years 0-99 to 1900-1999; set the year explicitly.
   if (t.year < 100) d.setUTCFullYear(d.getUTCFullYear() - 1900);

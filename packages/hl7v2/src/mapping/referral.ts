@@ -114,7 +114,8 @@ export function readDg1(dg1: Seg): Condition | undefined {
   let code = readCode(first(dg1, 3));
   const description = value(dg1, 4);
   if (code !== undefined && code.display === "") code.display = description;
-  if (code === undefined && description !== "") code = { system: "", code: "", display: description, version: "" };
+  if (code === undefined && description !== "")
+    code = { system: "", code: "", display: description, version: "" };
   if (code === undefined) return undefined;
   const c: Condition = {
     id: value(dg1, 20),

@@ -76,7 +76,11 @@ function units(obx: Seg): Omit<Quantity, "value" | "comparator"> {
 
 function writeUnits(q: Quantity): string {
   if (q.code === "" && q.unit === "") return "";
-  return comp(esc(q.code !== "" ? q.code : q.unit), q.unit !== q.code ? esc(q.unit) : "", esc(systemMnemonic(q.system)));
+  return comp(
+    esc(q.code !== "" ? q.code : q.unit),
+    q.unit !== q.code ? esc(q.unit) : "",
+    esc(systemMnemonic(q.system)),
+  );
 }
 
 /**
@@ -129,8 +133,13 @@ function readValue(obx: Seg, ctx: ResultContext): Observation["value"] {
   switch (type) {
     case "NM": {
       const v = value(obx, 5);
-      if (NUMBER.test(v)) return { $case: "valueQuantity", value: { ...units(obx), value: Number(v), comparator: "" } };
-      ctx.warnings.push({ code: "hl7.bad_numeric", location: at, message: "NM value is not a number; kept as text" });
+      if (NUMBER.test(v))
+        return { $case: "valueQuantity", value: { ...units(obx), value: Number(v), comparator: "" } };
+      ctx.warnings.push({
+        code: "hl7.bad_numeric",
+        location: at,
+        message: "NM value is not a number; kept as text",
+      });
       return { $case: "valueString", value: v };
     }
     case "SN": {
@@ -198,7 +207,11 @@ export function readResults(segs: readonly Seg[], ctx: ResultContext): Observati
       // An OBR without placer or filler number still groups its OBX: it is named by its set id.
       obrCount++;
       const orderId =
-        value(s, 3) !== "" ? value(s, 3) : value(s, 2) !== "" ? value(s, 2) : `obr-${value(s, 1) || obrCount}`;
+        value(s, 3) !== ""
+          ? value(s, 3)
+          : value(s, 2) !== ""
+            ? value(s, 2)
+            : `obr-${value(s, 1) || obrCount}`;
       panel = {
         id: orderId,
         status: STATUS[value(s, 25).toUpperCase()] ?? ObservationStatus.UNSPECIFIED,
@@ -264,7 +277,11 @@ function writeValue(o: Observation): { type: string; encoded: string; units: str
     case "valueQuantity":
       return v.value.comparator === ""
         ? { type: "NM", encoded: esc(String(v.value.value)), units: writeUnits(v.value) }
-        : { type: "SN", encoded: comp(esc(v.value.comparator), esc(String(v.value.value))), units: writeUnits(v.value) };
+        : {
+            type: "SN",
+            encoded: comp(esc(v.value.comparator), esc(String(v.value.value))),
+            units: writeUnits(v.value),
+          };
     case "valueCode":
       return { type: "CWE", encoded: writeCode(v.value), units: "" };
     case "valueString":
@@ -279,7 +296,12 @@ function writeValue(o: Observation): { type: string; encoded: string; units: str
 }
 
 function noteSegments(notes: readonly string[]): string[] {
-  return notes.map((n, i) => new Fields().set(1, String(i + 1)).set(3, esc(n)).toSegment("NTE"));
+  return notes.map((n, i) =>
+    new Fields()
+      .set(1, String(i + 1))
+      .set(3, esc(n))
+      .toSegment("NTE"),
+  );
 }
 
 /**
@@ -307,16 +329,17 @@ export function writeResults(observations: readonly Observation[]): string[] {
   orders.sort((a, b) => (a === "" ? -1 : b === "" ? 1 : 0));
   for (const orderId of orders) {
     const { panel, members } = byOrder.get(orderId)!;
-    if (orderId !== "" || panel !== undefined) out.push(
-      new Fields()
-        .set(1, String(++obr))
-        .set(3, esc(orderId))
-        .set(4, writeCode(panel?.code))
-        .set(7, dtm(panel?.effectiveAt))
-        .set(22, dtm(panel?.issuedAt ?? members[0]?.issuedAt))
-        .set(25, STATUS_CODES[panel?.status ?? ObservationStatus.UNSPECIFIED] ?? "")
-        .toSegment("OBR"),
-    );
+    if (orderId !== "" || panel !== undefined)
+      out.push(
+        new Fields()
+          .set(1, String(++obr))
+          .set(3, esc(orderId))
+          .set(4, writeCode(panel?.code))
+          .set(7, dtm(panel?.effectiveAt))
+          .set(22, dtm(panel?.issuedAt ?? members[0]?.issuedAt))
+          .set(25, STATUS_CODES[panel?.status ?? ObservationStatus.UNSPECIFIED] ?? "")
+          .toSegment("OBR"),
+      );
     out.push(...noteSegments(panel?.notes ?? []));
     const prefix = orderId === "" ? "" : `${orderId}-`;
     members.forEach((o, i) => {

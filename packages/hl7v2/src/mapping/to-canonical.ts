@@ -104,7 +104,10 @@ function transfer(patient: Patient, rec: ClinicalRecord): EnvelopeBody {
  * impossible dates in mapped fields are refused at their location (`PID-7`, `OBX[3]-14`),
  * never shifted; error messages name places, never values.
  */
-export function hl7v2ToCanonical(message: Hl7Message | string, options: Hl7ToCanonicalOptions = {}): Conversion {
+export function hl7v2ToCanonical(
+  message: Hl7Message | string,
+  options: Hl7ToCanonicalOptions = {},
+): Conversion {
   const msg = typeof message === "string" ? parseOrRefuse(message) : message;
   const segs = locate(msg);
   const code = (msg.get("MSH-9.1") ?? "").toUpperCase();
@@ -131,7 +134,10 @@ export function hl7v2ToCanonical(message: Hl7Message | string, options: Hl7ToCan
       if (encounter !== undefined && encounter.id !== "") {
         for (const o of observations) o.encounterId = encounter.id;
       }
-      return transfer(patient, record(patient, { encounters: encounter === undefined ? [] : [encounter], observations }));
+      return transfer(
+        patient,
+        record(patient, { encounters: encounter === undefined ? [] : [encounter], observations }),
+      );
     });
     return { bodies, warnings };
   }
@@ -143,7 +149,12 @@ export function hl7v2ToCanonical(message: Hl7Message | string, options: Hl7ToCan
     const obxs = segs.slice(segs.indexOf(txa)).filter((s) => s.segment.id === "OBX");
     const doc = readDocument(txa, obxs, encounter?.id ?? "", warnings);
     return {
-      bodies: [transfer(patient, record(patient, { encounters: encounter === undefined ? [] : [encounter], documents: [doc] }))],
+      bodies: [
+        transfer(
+          patient,
+          record(patient, { encounters: encounter === undefined ? [] : [encounter], documents: [doc] }),
+        ),
+      ],
       warnings,
     };
   }
@@ -167,7 +178,12 @@ function occurredAt(segs: readonly Seg[]): Date | undefined {
   return instant(value(msh, 7), loc(msh, 7));
 }
 
-function adt(segs: readonly Seg[], type: string, kind: AnnouncementKind, ctx: PatientContext): EnvelopeBody[] {
+function adt(
+  segs: readonly Seg[],
+  type: string,
+  kind: AnnouncementKind,
+  ctx: PatientContext,
+): EnvelopeBody[] {
   const at = occurredAt(segs);
   const announce = (patient: Patient, retiredIds: Identifier[]): EnvelopeBody => {
     const value = PatientAnnouncement.fromPartial({ kind, patient, retiredIds, sourceEvent: type });
@@ -187,7 +203,11 @@ function adt(segs: readonly Seg[], type: string, kind: AnnouncementKind, ctx: Pa
     }
     const retired = composites(mrg, 1).flatMap((c) => readIdentifier(c, loc(mrg, 1)) ?? []);
     if (retired.length === 0) {
-      throw new ConversionError("hl7.missing_field", loc(mrg, 1), "MRG-1 prior patient identifier list is empty");
+      throw new ConversionError(
+        "hl7.missing_field",
+        loc(mrg, 1),
+        "MRG-1 prior patient identifier list is empty",
+      );
     }
     return announce(readPatient(pid, ctx), retired);
   });
@@ -221,8 +241,10 @@ function referral(segs: readonly Seg[], ctx: PatientContext, results: ResultCont
   for (const s of segs) {
     if (s.segment.id === "PRD") {
       const { role, practitioner } = readPrd(s);
-      if (role === "RP" && packet.referringPractitioner === undefined) packet.referringPractitioner = practitioner;
-      if (role === "RT" && packet.receivingPractitioner === undefined) packet.receivingPractitioner = practitioner;
+      if (role === "RP" && packet.referringPractitioner === undefined)
+        packet.referringPractitioner = practitioner;
+      if (role === "RT" && packet.receivingPractitioner === undefined)
+        packet.receivingPractitioner = practitioner;
     } else if (s.segment.id === "DG1") {
       const c = readDg1(s);
       if (c !== undefined) packet.problems.push(c);

@@ -94,7 +94,11 @@ export function canonicalToHl7v2(body: EnvelopeBody, options: CanonicalToHl7Opti
     case "recordTransfer": {
       const patient = body.value.patient;
       if (patient === undefined) {
-        throw new ConversionError("hl7.missing_patient", "RecordTransfer.patient", "a record transfer needs a patient for PID");
+        throw new ConversionError(
+          "hl7.missing_patient",
+          "RecordTransfer.patient",
+          "a record transfer needs a patient for PID",
+        );
       }
       for (const rec of body.value.records) messages.push(...recordMessages(patient, rec, header));
       break;
@@ -103,7 +107,11 @@ export function canonicalToHl7v2(body: EnvelopeBody, options: CanonicalToHl7Opti
       messages.push(referral(body.value, header));
       break;
     default:
-      throw new ConversionError("hl7.unsupported_body", body.$case, "this kind of message has no HL7 v2 form");
+      throw new ConversionError(
+        "hl7.unsupported_body",
+        body.$case,
+        "this kind of message has no HL7 v2 form",
+      );
   }
   return messages.map((segments) => segments.map((s) => `${s}\r`).join("")).join("");
 }
@@ -112,13 +120,20 @@ type Header = (type: string) => string;
 
 function announcement(a: PatientAnnouncement, header: Header): string[] {
   if (a.patient === undefined) {
-    throw new ConversionError("hl7.missing_patient", "PatientAnnouncement.patient", "an announcement needs a patient for PID");
+    throw new ConversionError(
+      "hl7.missing_patient",
+      "PatientAnnouncement.patient",
+      "an announcement needs a patient for PID",
+    );
   }
   const [code, trigger = ""] = a.sourceEvent.split("^");
-  const event =
-    code === "ADT" && KIND_OF_EVENT[trigger] === a.kind ? trigger : DEFAULT_EVENT[a.kind];
+  const event = code === "ADT" && KIND_OF_EVENT[trigger] === a.kind ? trigger : DEFAULT_EVENT[a.kind];
   if (event === undefined) {
-    throw new ConversionError("hl7.unsupported_body", "PatientAnnouncement.kind", "announcement kind not stated");
+    throw new ConversionError(
+      "hl7.unsupported_body",
+      "PatientAnnouncement.kind",
+      "announcement kind not stated",
+    );
   }
   const out = [
     header(`ADT^${event}^${ADT_STRUCTURE[event]}`),
@@ -160,7 +175,11 @@ function recordMessages(patient: Patient, rec: ClinicalRecord, header: Header): 
 
 function referral(r: ReferralPacket, header: Header): string[] {
   if (r.patient === undefined) {
-    throw new ConversionError("hl7.missing_patient", "ReferralPacket.patient", "a referral needs a patient for PID");
+    throw new ConversionError(
+      "hl7.missing_patient",
+      "ReferralPacket.patient",
+      "a referral needs a patient for PID",
+    );
   }
   const out = [
     header("REF^I12^REF_I12"),
