@@ -14,8 +14,8 @@ import {
   type StreamOptions,
   type Topology,
 } from "@hix/bus";
-import { migrate } from "@hix/db";
-import type { Logger } from "@hix/runtime";
+import { createPool, migrate } from "@hix/db";
+import { HixError, isRetryable, type Logger } from "@hix/runtime";
 import { newId } from "@hix/proto";
 import { createAuditLedger } from "./audit-ledger.js";
 import { openDirectory } from "./directory.js";
@@ -122,4 +122,22 @@ export async function start(deps: RouterDeps): Promise<RunningRouter> {
       return stopped;
     },
   };
+}
+
+/**
+ * A small pool on the router's database with the schema brought up to date, for tools (the
+ * `hix facility | request | audit` commands). An unreachable server is `router.db.unavailable`.
+ */
+export async function openRouterDatabase(url: string): Promise<pg.Pool> {
+  const pool = createPool(url, { max: 2, applicationName: "hix-cli", connectionTimeoutMillis: 5000 });
+  try {
+    await migrateRouterSchema(pool);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    if (isRetryable(err)) {
+      throw new HixError("router.db.unavailable", "the router database could not be reached", { cause: err });
+    }
+    throw err;
+  }
+  return pool;
 }

@@ -1,6 +1,13 @@
 // @hix/router: the service (start) and the pieces the `hix` CLI reuses to manage the
 // directory, inspect the audit ledger and follow record requests.
-export { MIGRATIONS_DIR, migrateRouterSchema, start, type RouterDeps, type RunningRouter } from "./app.js";
+export {
+  MIGRATIONS_DIR,
+  migrateRouterSchema,
+  openRouterDatabase,
+  start,
+  type RouterDeps,
+  type RunningRouter,
+} from "./app.js";
 export { routerConfigSchema, type RouterConfig } from "./config.js";
 export {
   DIRECTORY_CHANNEL,

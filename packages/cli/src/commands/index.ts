@@ -2,9 +2,31 @@ import type { Command } from "../command.js";
 import { dlqList, dlqReplay, dlqShow } from "./dlq.js";
 import { match } from "./match.js";
 import { tail } from "./tail.js";
+import { facilityAdd } from "./facility-add.js";
+import { facilityList } from "./facility-list.js";
+import { facilityShow } from "./facility-show.js";
+import { facilitySuspend } from "./facility-suspend.js";
+import { facilityActivate } from "./facility-activate.js";
+import { requestStatusCommand } from "./request-status.js";
+import { auditVerify } from "./audit-verify.js";
+import { auditSearch } from "./audit-search.js";
 
 /**
  * Every `hix` subcommand. Each lives in its own file under commands/ and is listed here
  * once; `hix --help` prints them in this order.
  */
-export const commands: readonly Command[] = [tail, dlqList, dlqShow, dlqReplay, match];
+export const commands: readonly Command[] = [
+  tail,
+  dlqList,
+  dlqShow,
+  dlqReplay,
+  match,
+  facilityAdd,
+  facilityList,
+  facilityShow,
+  facilitySuspend,
+  facilityActivate,
+  requestStatusCommand,
+  auditVerify,
+  auditSearch,
+];
