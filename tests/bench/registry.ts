@@ -11,8 +11,14 @@ export const benchmarks: Record<string, Benchmark> = {
     run: async (args) => (await import("./bus.bench.js")).run(args),
   },
   route: {
-    description: "facility → router → destination vs bare nats.js relay without logic (same run): throughput and p50/p99 at 1,000 msg/s",
+    description:
+      "facility → router → destination vs bare nats.js relay without logic (same run): throughput and p50/p99 at 1,000 msg/s",
     run: async (args) => (await import("./route.bench.js")).run(args),
+  },
+  linkage: {
+    description:
+      "linkage: 100k-record batch dedupe (records/s, pairs/s); reconciler incremental match p50/p99 vs a PK lookup on an MPI in PostgreSQL",
+    run: async (args) => (await import("./linkage.bench.js")).run(args),
   },
   hl7: {
     description:
