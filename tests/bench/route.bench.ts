@@ -39,12 +39,17 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
       rate: { type: "string", default: "1000" },
       seconds: { type: "string", default: "3" },
       rounds: { type: "string", default: "2" },
+      only: { type: "string" },
     },
   });
   const count = Number(values.messages);
   const rate = Number(values.rate);
   const rateSeconds = Number(values.seconds);
   const rounds = Number(values.rounds);
+  // --only bare|routed runs one contender (for profiling); the ratio then is not meaningful.
+  const contenders = (["bare", "routed"] as const).filter(
+    (c) => values.only === undefined || values.only === c,
+  );
   const url = await natsUrl();
   const nc = await connect({ servers: url, name: "bench-route" });
   const db = await createTestDatabase("bench_route");
@@ -52,12 +57,12 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
   const fixed: { bare?: Phase; routed?: Phase } = {};
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const contender of ["bare", "routed"] as const) {
+      for (const contender of contenders) {
         process.stderr.write(`round ${round + 1}/${rounds}: ${contender} saturation (${count} messages)\n`);
         saturation[contender].push(await measure(nc, db.url, contender, count, undefined));
       }
     }
-    for (const contender of ["bare", "routed"] as const) {
+    for (const contender of contenders) {
       process.stderr.write(`${contender}: fixed load ${rate}/s for ${rateSeconds}s\n`);
       fixed[contender] = await measure(nc, db.url, contender, rate * rateSeconds, rate);
     }
@@ -66,7 +71,7 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
     await db.drop();
   }
   const median = (phases: Phase[]): number =>
-    phases.map((p) => p.msgsPerSec).sort((a, b) => a - b)[Math.floor(phases.length / 2)]!;
+    phases.map((p) => p.msgsPerSec).sort((a, b) => a - b)[Math.floor(phases.length / 2)] ?? 0;
   return {
     server: `${nc.info?.version ?? "unknown"} at ${url}`,
     payloadBytes: encodeEnvelope(sampleEnvelope(0)).byteLength,
@@ -145,7 +150,6 @@ async function measure(
       logger: createLogger({ service: "bench-router", level: "warn" }),
       patientHashKey: "bench-patient-hash-key-000000000",
       durable: "router",
-      concurrency: 128,
     });
     stopMiddle = () => router.stop();
   } else {
