@@ -1,6 +1,7 @@
 import type { Command } from "../command.js";
 import { dlqList, dlqReplay, dlqShow } from "./dlq.js";
 import { match } from "./match.js";
+import { reviewDecide, reviewList, reviewShadow, reviewShow } from "./review.js";
 import { tail } from "./tail.js";
 import { facilityAdd } from "./facility-add.js";
 import { facilityList } from "./facility-list.js";
@@ -21,6 +22,10 @@ export const commands: readonly Command[] = [
   dlqShow,
   dlqReplay,
   match,
+  reviewList,
+  reviewShow,
+  reviewDecide,
+  reviewShadow,
   facilityAdd,
   facilityList,
   facilityShow,
