@@ -16,8 +16,9 @@ import {
   Facility,
   FacilityContact,
   FacilityStatus,
-  PurposeOfUse,
-  SensitivityLabel,
+  SignatureAlgorithm,
+  type PurposeOfUse,
+  type SensitivityLabel,
   dataFormatFromJSON,
   dataFormatToJSON,
   signatureAlgorithmFromJSON,
@@ -75,7 +76,9 @@ export async function saveFacility(db: Queryable, facility: Facility): Promise<v
       facility.formats.map((f) => dataFormatToJSON(f)),
       facility.signingPublicKey.byteLength === 0 ? null : facility.signingPublicKey,
       facility.signingKeyId,
-      facility.signingAlgorithm === 0 ? "" : signatureAlgorithmToJSON(facility.signingAlgorithm),
+      facility.signingAlgorithm === SignatureAlgorithm.UNSPECIFIED
+        ? ""
+        : signatureAlgorithmToJSON(facility.signingAlgorithm),
       JSON.stringify(DisclosurePolicy.toJSON(facility.disclosurePolicy ?? DisclosurePolicy.create())),
     ],
   );

@@ -21,7 +21,7 @@ import type { JetStreamClient } from "nats";
 import {
   REPLAY_HEADER,
   ack,
-  publishEnvelope,
+  publish,
   reject,
   subjectKind,
   type Delivery,
@@ -33,6 +33,7 @@ import type { Logger } from "@hix/runtime";
 import {
   DisclosureAction,
   ReceiptStatus,
+  encodeEnvelope,
   purposeOfUseToJSON,
   sensitivityLabelToJSON,
   transferOutcomeToJSON,
@@ -97,7 +98,7 @@ export function createPipeline(deps: PipelineDeps): Handler {
 
       // 6. publish to HIX_OUT — before the audit row, so the ledger never shows a disclosure
       //    that did not happen (a redelivery would then skip that destination).
-      await publishToDestinations(envelope, todo);
+      await publishToDestinations(envelope, delivery.data, todo);
       const answered = await recordIfAnswer(envelope);
       // 7. audit and 8. receipts, together: both are idempotent, and the ack waits for both.
       const e = envelope;
@@ -133,30 +134,35 @@ export function createPipeline(deps: PipelineDeps): Handler {
     });
   }
 
+  /**
+   * The submitted bytes go out unchanged when they already name the destination (a future
+   * signature over them stays valid, and nothing is re-encoded); a fanned-out request is
+   * re-encoded with each holder as `to_facility` (the body, and so content_hash, is unchanged).
+   */
   async function publishToDestinations(
     envelope: Envelope,
+    submitted: Uint8Array,
     destinations: readonly Destination[],
   ): Promise<void> {
     const kind = subjectKind(envelope)!;
     await Promise.all(
-      destinations.map((d) =>
-        publishEnvelope(
-          deps.js,
-          deps.topology.outSubject(d.facility, kind),
-          { ...envelope, toFacility: d.facility },
-          {
-            msgId: `${envelope.id}.${d.facility}`,
-            expectStream: deps.topology.streams.out.name,
-            ...(d.action === undefined
-              ? {}
-              : {
-                  headers: {
-                    [DISCLOSURE_HEADER]: d.action === DisclosureAction.AUTO_ANSWER ? "auto" : "review",
-                  },
-                }),
-          },
-        ),
-      ),
+      destinations.map((d) => {
+        const bytes =
+          envelope.toFacility === d.facility
+            ? submitted
+            : encodeEnvelope({ ...envelope, toFacility: d.facility });
+        return publish(deps.js, deps.topology.outSubject(d.facility, kind), bytes, {
+          msgId: `${envelope.id}.${d.facility}`,
+          expectStream: deps.topology.streams.out.name,
+          ...(d.action === undefined
+            ? {}
+            : {
+                headers: {
+                  [DISCLOSURE_HEADER]: d.action === DisclosureAction.AUTO_ANSWER ? "auto" : "review",
+                },
+              }),
+        });
+      }),
     );
   }
 

@@ -9,7 +9,8 @@
  */
 import type { JetStreamClient } from "nats";
 import { publishEnvelope, type Topology } from "@hix/bus";
-import { PurposeOfUse, ReceiptStatus, newEnvelope, receiptStatusToJSON, type Envelope } from "@hix/proto";
+import type { ReceiptStatus } from "@hix/proto";
+import { PurposeOfUse, newEnvelope, receiptStatusToJSON, type Envelope } from "@hix/proto";
 
 /** Sender id of messages the exchange itself makes (envelope.proto from_facility). */
 export const SYSTEM_SENDER = "hix";
