@@ -5,12 +5,14 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+// Resolved from this package, not from the caller's working directory.
+const tsx = import.meta.resolve("tsx");
 const child = spawn(
   process.execPath,
   [
     "--conditions=@hix/source",
     "--import",
-    "tsx",
+    tsx,
     "--no-warnings=ExperimentalWarning",
     main,
     ...process.argv.slice(2),

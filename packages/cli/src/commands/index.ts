@@ -3,6 +3,7 @@ import { dlqList, dlqReplay, dlqShow } from "./dlq.js";
 import { match } from "./match.js";
 import { reviewDecide, reviewList, reviewShadow, reviewShow } from "./review.js";
 import { tail } from "./tail.js";
+import { up } from "./up.js";
 import { facilityAdd } from "./facility-add.js";
 import { facilityList } from "./facility-list.js";
 import { facilityShow } from "./facility-show.js";
@@ -17,6 +18,7 @@ import { auditSearch } from "./audit-search.js";
  * once; `hix --help` prints them in this order.
  */
 export const commands: readonly Command[] = [
+  up,
   tail,
   dlqList,
   dlqShow,
