@@ -7,35 +7,11 @@
 import { ccdaToCanonical } from "@hix/ccda";
 import { csvToCanonical } from "@hix/csv";
 import { canonicalToFhir, fhirToCanonical } from "@hix/fhir";
-import * as hl7v2 from "@hix/hl7v2";
+import { canonicalToHl7v2, hl7v2ToCanonical } from "@hix/hl7v2";
 import { ConversionError, Envelope, type Conversion, type EnvelopeBody } from "@hix/proto";
-import { HixError } from "@hix/runtime";
 import type { Hooks } from "./hooks.js";
 import { applyCodeMaps } from "./code-maps.js";
 import type { FacilityProfile, InboundFormat, OutboundFormat } from "./profile.js";
-
-/** Raised when a codec this build needs is not available (a gap, not bad input). */
-export class CodecUnavailableError extends HixError {
-  override name = "CodecUnavailableError";
-}
-
-/**
- * The HL7 v2 mapping functions of @hix/hl7v2 (src/mapping). Looked up by name so this
- * package builds while that part of @hix/hl7v2 is being written; when absent, HL7 v2
- * conversion fails with `adapter.codec_unavailable` — it is never faked.
- */
-interface Hl7MappingApi {
-  hl7v2ToCanonical?: (text: string, options?: { facilityId?: string; mrnTypeCodes?: string[] }) => Conversion;
-  canonicalToHl7v2?: (
-    body: EnvelopeBody,
-    options: { sendingFacility: string; receivingFacility: string; controlId?: string },
-  ) => string;
-}
-const hl7Mapping = hl7v2 as unknown as Hl7MappingApi;
-
-export function hl7MappingAvailable(): boolean {
-  return typeof hl7Mapping.hl7v2ToCanonical === "function";
-}
 
 export interface ConvertContext {
   readonly profile?: FacilityProfile;
@@ -64,13 +40,7 @@ export function convertInbound(format: InboundFormat, input: string, ctx: Conver
   let conversion: Conversion;
   switch (format) {
     case "hl7v2": {
-      const fn = hl7Mapping.hl7v2ToCanonical;
-      if (fn === undefined)
-        throw new CodecUnavailableError(
-          "adapter.codec_unavailable",
-          "HL7 v2 → canonical mapping is not available in @hix/hl7v2 yet",
-        );
-      conversion = fn(text, {
+      conversion = hl7v2ToCanonical(text, {
         ...(facilityId ? { facilityId } : {}),
         ...(profile ? { mrnTypeCodes: [profile.mrn.typeCode] } : {}),
       });
@@ -135,15 +105,9 @@ export function renderOutbound(
         },
       ];
     case "hl7v2": {
-      const fn = hl7Mapping.canonicalToHl7v2;
-      if (fn === undefined)
-        throw new CodecUnavailableError(
-          "adapter.codec_unavailable",
-          "canonical → HL7 v2 rendering is not available in @hix/hl7v2 yet",
-        );
       const messages: string[] = [];
       for (const [i, body] of list.entries()) {
-        const text = fn(body, {
+        const text = canonicalToHl7v2(body, {
           sendingFacility: "HIX",
           receivingFacility: ctx.profile?.id ?? "",
           ...(ctx.controlId === undefined

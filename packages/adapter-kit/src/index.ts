@@ -28,11 +28,9 @@ export type {
 export { HooksError, loadHooks, type Hooks } from "./hooks.js";
 export { applyCodeMaps, type CodeMaps } from "./code-maps.js";
 export {
-  CodecUnavailableError,
   bodyToJson,
   convertInbound,
   formatFromFileName,
-  hl7MappingAvailable,
   renderOutbound,
   type ConvertContext,
   type Rendered,

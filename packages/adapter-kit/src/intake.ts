@@ -24,9 +24,9 @@ import {
   type EnvelopeBody,
 } from "@hix/proto";
 import { HixError } from "@hix/runtime";
-import { CodecUnavailableError, convertInbound } from "./codecs.js";
+import { convertInbound } from "./codecs.js";
 import type { Hooks } from "./hooks.js";
-import { contentId, deterministicId, hl7TimeToMs, type MessageKey } from "./message-id.js";
+import { contentId, deterministicId, type MessageKey } from "./message-id.js";
 import type { FacilityProfile, InboundFormat } from "./profile.js";
 import { quarantine, type Reason } from "./quarantine.js";
 
@@ -265,23 +265,12 @@ export function createHl7Intake(deps: IntakeDeps): (text: string, source?: strin
           source,
         );
       }
-      if (e instanceof CodecUnavailableError) {
-        return refuse(
-          text,
-          msg,
-          "AR",
-          { code: e.code, message: e.message },
-          { segment: "MSH", field: 9, code: 207 },
-          source,
-        );
-      }
       throw e;
     }
     const key: MessageKey = {
       facility: deps.profile.id,
       sender: `${msg.get("MSH-3") ?? ""}^${msg.get("MSH-4") ?? ""}`,
       controlId,
-      time: hl7TimeToMs(msg.get("MSH-7") ?? ""),
     };
     let envelopes: Envelope[];
     try {
@@ -329,7 +318,7 @@ export function createDocumentIntake(
     });
     const envelopes = envelopesFor(
       conversion.bodies,
-      { facility: deps.profile.id, sender: format, controlId: contentId(text), time: undefined },
+      { facility: deps.profile.id, sender: format, controlId: contentId(text) },
       deps.profile,
     );
     const duplicates = await submitAll(envelopes, deps);

@@ -4,8 +4,13 @@
  * same envelope, so JetStream drops the repeat (`Nats-Msg-Id`) and every consumer's
  * idempotency key matches. The id is a well-formed ULID (the router checks that):
  *
- *   time part (48 bits)    the message's own time (MSH-7) when it has one, else 0
+ *   time part (48 bits)    `time` when the caller has a stable one (a request id's time), else 0
  *   random part (80 bits)  the first 80 bits of SHA-256(facility, sender, control id, index)
+ *
+ * MSH-7 is deliberately not used for the time: senders restamp MSH-7 on a resend but keep
+ * MSH-10 (HL7 v2.5 §2.10.2), and a restamped resend must still be the same envelope. Intake
+ * ids therefore start with "0000000000" and do not sort by creation; Envelope.created_at
+ * carries the time (docs/adr/0006-adapter.md).
  *
  * `index` numbers the bodies one message converts to (an A40 may announce and merge).
  */
