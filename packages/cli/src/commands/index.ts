@@ -4,6 +4,7 @@ import { match } from "./match.js";
 import { reviewDecide, reviewList, reviewShadow, reviewShow } from "./review.js";
 import { tail } from "./tail.js";
 import { up } from "./up.js";
+import { send } from "./send.js";
 import { facilityAdd } from "./facility-add.js";
 import { facilityList } from "./facility-list.js";
 import { facilityShow } from "./facility-show.js";
@@ -12,6 +13,7 @@ import { facilityActivate } from "./facility-activate.js";
 import { requestStatusCommand } from "./request-status.js";
 import { auditVerify } from "./audit-verify.js";
 import { auditSearch } from "./audit-search.js";
+import { convert } from "./convert.js";
 
 /**
  * Every `hix` subcommand. Each lives in its own file under commands/ and is listed here
@@ -19,6 +21,7 @@ import { auditSearch } from "./audit-search.js";
  */
 export const commands: readonly Command[] = [
   up,
+  send,
   tail,
   dlqList,
   dlqShow,
@@ -36,4 +39,5 @@ export const commands: readonly Command[] = [
   requestStatusCommand,
   auditVerify,
   auditSearch,
+  convert,
 ];
