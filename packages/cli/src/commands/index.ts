@@ -4,7 +4,6 @@ import { match } from "./match.js";
 import { reviewDecide, reviewList, reviewShadow, reviewShow } from "./review.js";
 import { tail } from "./tail.js";
 import { up } from "./up.js";
-import { send } from "./send.js";
 import { facilityAdd } from "./facility-add.js";
 import { facilityList } from "./facility-list.js";
 import { facilityShow } from "./facility-show.js";
@@ -21,7 +20,6 @@ import { convert } from "./convert.js";
  */
 export const commands: readonly Command[] = [
   up,
-  send,
   tail,
   dlqList,
   dlqShow,
