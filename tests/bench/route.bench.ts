@@ -1,13 +1,17 @@
 // `pnpm bench route`: facility publish → router → delivery consumed by the destination,
 // against bare nats.js relaying the same messages without any logic (consume from HIX_IN,
 // publish to HIX_OUT with a derived Nats-Msg-Id, ack), measured in the same run on the same
-// server, streams (file storage) and destination consumer. Two phases each: saturation
-// (throughput) and a fixed offered load (latency percentiles).
+// server, streams (file storage) and destination consumer. The middle (router or relay) runs
+// in its own process (tests/router/route-middle.ts), as a deployed router does; this process
+// plays the facilities. Two phases each: saturation (throughput) and a fixed offered load
+// (latency percentiles).
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { AckPolicy, connect, nanos, type JetStreamClient, type NatsConnection } from "nats";
 import { createTopology, ensureStreams, publish, type Topology } from "@hix/bus";
 import { createPool } from "@hix/db";
-import { createLogger } from "@hix/runtime";
 import {
   Facility,
   FacilityStatus,
@@ -17,7 +21,7 @@ import {
   newEnvelope,
   type Envelope,
 } from "@hix/proto";
-import { migrateRouterSchema, saveFacility, start } from "@hix/router";
+import { migrateRouterSchema, saveFacility } from "@hix/router";
 import { createTestDatabase, natsUrl, uniqueName } from "@hix/testkit";
 
 interface Phase {
@@ -130,9 +134,8 @@ async function measure(
     }
   })();
 
-  const pool = createPool(databaseUrl, { max: 10 });
-  let stopMiddle: () => Promise<void>;
   if (contender === "routed") {
+    const pool = createPool(databaseUrl, { max: 2 });
     await migrateRouterSchema(pool);
     await saveFacility(
       pool,
@@ -142,19 +145,9 @@ async function measure(
       pool,
       Facility.fromPartial({ id: TO, name: "Bench Hospital", status: FacilityStatus.ACTIVE }),
     );
-    const router = await start({
-      nc,
-      pool,
-      databaseUrl,
-      topology,
-      logger: createLogger({ service: "bench-router", level: "warn" }),
-      patientHashKey: "bench-patient-hash-key-000000000",
-      durable: "router",
-    });
-    stopMiddle = () => router.stop();
-  } else {
-    stopMiddle = await bareRelay(nc, topology);
+    await pool.end();
   }
+  const middle = await startMiddle(contender, topology, databaseUrl);
 
   const start0 = performance.now();
   await publishAll(
@@ -167,10 +160,10 @@ async function measure(
   );
   await finished;
   const seconds = (performance.now() - start0) / 1000;
-  await stopMiddle();
+  middle.kill("SIGTERM");
+  await once(middle, "exit");
   await dest.close();
   await destLoop;
-  await pool.end();
   for (const s of Object.values(topology.streams)) await jsm.streams.delete(s.name);
   latencies.sort((a, b) => a - b);
   const pct = (p: number): number =>
@@ -183,37 +176,34 @@ async function measure(
   };
 }
 
-/** The baseline: consume from HIX_IN, publish to the destination's HIX_OUT subject, ack. No logic. */
-async function bareRelay(nc: NatsConnection, topology: Topology): Promise<() => Promise<void>> {
-  const jsm = await nc.jetstreamManager();
-  const js = nc.jetstream();
-  await jsm.consumers.add(topology.streams.in.name, {
-    durable_name: "relay",
-    ack_policy: AckPolicy.Explicit,
-    ack_wait: nanos(30_000),
-    max_ack_pending: WINDOW * 8,
+const MIDDLE = fileURLToPath(new URL("../router/route-middle.ts", import.meta.url));
+
+/** Starts the router or the bare relay in a child process; resolves once it takes work. */
+async function startMiddle(
+  mode: "bare" | "routed",
+  topology: Topology,
+  databaseUrl: string,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--conditions=@hix/source", "--import", "tsx", MIDDLE], {
+    env: {
+      ...process.env,
+      MIDDLE_MODE: mode,
+      MIDDLE_TO: TO,
+      MIDDLE_NATS_URL: await natsUrl(),
+      MIDDLE_PG_URL: databaseUrl,
+      MIDDLE_PREFIX: topology.prefix,
+    },
+    stdio: ["ignore", "pipe", "inherit"],
   });
-  const messages = await (
-    await js.consumers.get(topology.streams.in.name, "relay")
-  ).consume({ max_messages: 256 });
-  const subject = topology.outSubject(TO, "record_transfer");
-  const inFlight = new Set<Promise<void>>();
-  const loop = (async () => {
-    for await (const m of messages) {
-      const id = m.headers?.get("Nats-Msg-Id") ?? "";
-      const task = js
-        .publish(subject, m.data, { msgID: `${id}.${TO}` })
-        .then(() => m.ack())
-        .finally(() => inFlight.delete(task));
-      inFlight.add(task);
-      if (inFlight.size >= 128) await Promise.race(inFlight);
-    }
-  })();
-  return async () => {
-    await messages.close();
-    await loop;
-    await Promise.all(inFlight);
-  };
+  let output = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes("ready")) {
+    if (child.exitCode !== null) throw new Error(`bench middle (${mode}) exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`bench middle (${mode}) did not start`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return child;
 }
 
 async function publishAll(
