@@ -4,6 +4,7 @@ import { match } from "./match.js";
 import { reviewDecide, reviewList, reviewShadow, reviewShow } from "./review.js";
 import { tail } from "./tail.js";
 import { up } from "./up.js";
+import { send } from "./send.js";
 import { facilityAdd } from "./facility-add.js";
 import { facilityList } from "./facility-list.js";
 import { facilityShow } from "./facility-show.js";
@@ -13,6 +14,7 @@ import { requestStatusCommand } from "./request-status.js";
 import { auditVerify } from "./audit-verify.js";
 import { auditSearch } from "./audit-search.js";
 import { convert } from "./convert.js";
+import { adapterNew, adapterTest } from "./adapter.js";
 
 /**
  * Every `hix` subcommand. Each lives in its own file under commands/ and is listed here
@@ -20,6 +22,7 @@ import { convert } from "./convert.js";
  */
 export const commands: readonly Command[] = [
   up,
+  send,
   tail,
   dlqList,
   dlqShow,
@@ -38,4 +41,6 @@ export const commands: readonly Command[] = [
   auditVerify,
   auditSearch,
   convert,
+  adapterNew,
+  adapterTest,
 ];

@@ -51,10 +51,11 @@ ${BUS_OPTIONS_HELP}`,
         if (type !== undefined && type !== "bytes") {
           decoded = await decodeByTypeName(type, msg.data).catch(() => undefined);
         }
+        // The oneof case name ("body": "record_request") says what it is, not whom it is about.
         const shown =
           decoded === undefined || values.unmask === true
             ? decoded
-            : (redactPhi(decoded) as Record<string, unknown>);
+            : { ...(redactPhi(decoded) as Record<string, unknown>), body: decoded["body"] };
         const time = new Date().toISOString();
         if (values.json === true) {
           io.stdout.write(
