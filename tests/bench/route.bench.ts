@@ -184,7 +184,10 @@ async function startMiddle(
   topology: Topology,
   databaseUrl: string,
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--conditions=@hix/source", "--import", "tsx", MIDDLE], {
+  // ROUTE_BENCH_PROFILE_DIR=<dir> writes a CPU profile of the middle process there.
+  const profileDir = process.env["ROUTE_BENCH_PROFILE_DIR"];
+  const profile = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
+  const child = spawn(process.execPath, [...profile, "--conditions=@hix/source", "--import", "tsx", MIDDLE], {
     env: {
       ...process.env,
       MIDDLE_MODE: mode,
