@@ -20,8 +20,10 @@ export {
   type FacilityDirectory,
 } from "./directory.js";
 export {
+  GENESIS_HASH,
   auditRowToJson,
   patientRefHash,
+  rowHash,
   searchLedger,
   verifyLedger,
   type AuditEntry,
