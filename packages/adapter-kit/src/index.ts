@@ -64,3 +64,5 @@ export {
 } from "./record-store.js";
 export { answerRecordRequest, decide, onlyCategories, type PolicyDecision } from "./answer.js";
 export { DeliveryError, createDeliverer, type Deliverer } from "./deliver.js";
+export { runConformance, type CheckResult, type ConformanceReport } from "./conformance.js";
+export { ScaffoldError, scaffoldAdapter } from "./scaffold.js";

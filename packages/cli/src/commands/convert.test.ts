@@ -12,7 +12,7 @@ function hix(args: string[], input?: string): { code: number | null; stdout: str
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe("hix convert", () => {
+describe("hix convert", { timeout: 30_000 }, () => {
   it.each([
     ["hl7v2", "fhir", fixturePath("hl7v2-ms-fhir-converter", "ADT-A04-01.hl7")],
     ["hl7v2", "canonical", fixturePath("hl7v2-rethinkhealth-qa", "oru-r01-lab.hl7")],
