@@ -15,7 +15,6 @@ import { auditVerify } from "./audit-verify.js";
 import { auditSearch } from "./audit-search.js";
 import { convert } from "./convert.js";
 import { adapterNew, adapterTest } from "./adapter.js";
-import { adapterNew, adapterTest } from "./adapter.js";
 
 /**
  * Every `hix` subcommand. Each lives in its own file under commands/ and is listed here
