@@ -65,7 +65,8 @@ export function convertInbound(format: InboundFormat, input: string, ctx: Conver
           "profile.csv",
           "CSV needs a column mapping in the facility profile",
         );
-      conversion = csvToCanonical(text, profile.csv);
+      // Rows become this facility's patients (the reconciler indexes a patient under its source facility).
+      conversion = csvToCanonical(text, profile.csv, { facilityId: profile.id });
       break;
     }
   }
