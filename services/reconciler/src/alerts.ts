@@ -6,6 +6,7 @@
  * is derived from the alert id and facility, so a repeated flush is dropped by JetStream dedupe.
  */
 import type pg from "pg";
+import { withTransaction } from "@hix/db";
 import type { JetStreamClient } from "nats";
 import { publishEnvelope, type Topology } from "@hix/bus";
 import {
@@ -81,38 +82,44 @@ export async function flushAlerts(
   topology: Topology,
   limit = 100,
 ): Promise<number> {
-  const { rows } = await pool.query<OutboxRow>(
-    `SELECT a.alert_id, a.kind, a.score, a.reason, a.raised_at, a.record_a AS a_id, a.record_b AS b_id,
-            ra.facility_id AS a_facility, ra.local_id AS a_local, rb.facility_id AS b_facility, rb.local_id AS b_local
-     FROM mpi_alerts a JOIN mpi_records ra ON ra.id = a.record_a JOIN mpi_records rb ON rb.id = a.record_b
-     WHERE a.published_at IS NULL ORDER BY a.raised_at, a.alert_id LIMIT $1`,
-    [limit],
-  );
-  for (const row of rows) {
-    const records: PatientRecordRef[] = [{ facilityId: row.a_facility, localPatientId: row.a_local }];
-    if (row.a_id !== row.b_id) records.push({ facilityId: row.b_facility, localPatientId: row.b_local });
-    const body = IdentityAlert.fromPartial({
-      alertId: row.alert_id,
-      kind: KIND[row.kind],
-      records,
-      score: row.kind === "conflict" && row.a_id === row.b_id ? 0 : probability(row.score),
-      reason: row.reason,
-      raisedAt: row.raised_at,
-    });
-    // Each facility concerned learns of it, about its own records and the other side's ref.
-    for (const facility of new Set(records.map((r) => r.facilityId))) {
-      const envelope = newEnvelope({
-        fromFacility: RECONCILER_FACILITY_ID,
-        toFacility: facility,
-        purposeOfUse: PurposeOfUse.OPERATIONS,
-        body: { $case: "identityAlert", value: body },
+  // Every handler and the periodic flusher call this at once; SKIP LOCKED gives each unpublished
+  // alert to exactly one of them, so a facility is told once (not once per concurrent flusher:
+  // JetStream de-duplicates the stored copy, but live subscribers would see every publish).
+  return withTransaction(pool, async (db) => {
+    const { rows } = await db.query<OutboxRow>(
+      `SELECT a.alert_id, a.kind, a.score, a.reason, a.raised_at, a.record_a AS a_id, a.record_b AS b_id,
+              ra.facility_id AS a_facility, ra.local_id AS a_local, rb.facility_id AS b_facility, rb.local_id AS b_local
+       FROM mpi_alerts a JOIN mpi_records ra ON ra.id = a.record_a JOIN mpi_records rb ON rb.id = a.record_b
+       WHERE a.published_at IS NULL ORDER BY a.raised_at, a.alert_id LIMIT $1
+       FOR UPDATE OF a SKIP LOCKED`,
+      [limit],
+    );
+    for (const row of rows) {
+      const records: PatientRecordRef[] = [{ facilityId: row.a_facility, localPatientId: row.a_local }];
+      if (row.a_id !== row.b_id) records.push({ facilityId: row.b_facility, localPatientId: row.b_local });
+      const body = IdentityAlert.fromPartial({
+        alertId: row.alert_id,
+        kind: KIND[row.kind],
+        records,
+        score: row.kind === "conflict" && row.a_id === row.b_id ? 0 : probability(row.score),
+        reason: row.reason,
+        raisedAt: row.raised_at,
       });
-      await publishEnvelope(js, topology.outSubject(facility, "identity_alert"), envelope, {
-        msgId: `alert-${row.alert_id}-${facility}`,
-        expectStream: topology.streams.out.name,
-      });
+      // Each facility concerned learns of it, about its own records and the other side's ref.
+      for (const facility of new Set(records.map((r) => r.facilityId))) {
+        const envelope = newEnvelope({
+          fromFacility: RECONCILER_FACILITY_ID,
+          toFacility: facility,
+          purposeOfUse: PurposeOfUse.OPERATIONS,
+          body: { $case: "identityAlert", value: body },
+        });
+        await publishEnvelope(js, topology.outSubject(facility, "identity_alert"), envelope, {
+          msgId: `alert-${row.alert_id}-${facility}`,
+          expectStream: topology.streams.out.name,
+        });
+      }
+      await db.query("UPDATE mpi_alerts SET published_at = now() WHERE alert_id = $1", [row.alert_id]);
     }
-    await pool.query("UPDATE mpi_alerts SET published_at = now() WHERE alert_id = $1", [row.alert_id]);
-  }
-  return rows.length;
+    return rows.length;
+  });
 }

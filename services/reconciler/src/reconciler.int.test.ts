@@ -235,6 +235,43 @@ describe("reconciler", () => {
     }
   });
 
+  it("tells each facility about an alert once, however many handlers flush at the same time", async () => {
+    fx = await fixture();
+    const live = new Map<string, number>();
+    const sub = fx.nc.subscribe(fx.topology.outSubject("*", "identity_alert"));
+    void (async () => {
+      for await (const m of sub) {
+        const env = decodeEnvelope(m.data);
+        if (env.body?.$case !== "identityAlert") continue;
+        const key = `${env.body.value.alertId}/${env.toFacility}`;
+        live.set(key, (live.get(key) ?? 0) + 1);
+      }
+    })();
+    await send(fx, announce(patient("hospital-a", "A-1", JANE)));
+    // The match raises an alert while a burst of unrelated announcements keeps every handler flushing.
+    await Promise.all([
+      send(fx, announce(patient("clinic-b", "B-7", JANE))),
+      ...Array.from({ length: 24 }, (_, i) =>
+        send(
+          fx!,
+          announce(
+            patient("clinic-b", `X-${i}`, {
+              given: `Given${i}`,
+              family: `Family${i}`,
+              birth: [1950 + i, 1, 2],
+            }),
+          ),
+        ),
+      ),
+    ]);
+    await processed(fx, 26);
+    await eventually(async () => (await alertsTo(fx!, "clinic-b")).length > 0);
+    await new Promise((r) => setTimeout(r, 500)); // let any late flusher publish too
+    sub.unsubscribe();
+    expect(live.size).toBeGreaterThan(0);
+    for (const [key, n] of live) expect(n, key).toBe(1);
+  });
+
   it("raises a duplicate alert for two records of one person at one facility", async () => {
     fx = await fixture();
     await send(fx, announce(patient("hospital-a", "A-1", JANE)));
