@@ -3,10 +3,20 @@
 // 2. Incremental match: the reconciler's matchPatient (one transaction: upsert, keys, candidate
 //    lookup by indexed blocking keys, score, link/alert) against an MPI of --mpi records in
 //    PostgreSQL; p50/p99 latency. Baseline in the same run: a primary-key lookup round trip.
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import { createPool, withTransaction } from "@hix/db";
 import { linkRecords, normalizeRecord, type LinkageRecord } from "@hix/linkage";
 import { newId } from "@hix/proto";
-import { blockingKeys, matchPatient, migrateReconcilerSchema, ruleFor } from "@hix/reconciler";
+import {
+  blockingKeys,
+  matchPatient,
+  MAX_BLOCK_SIZE,
+  migrateReconcilerSchema,
+  ruleFor,
+} from "@hix/reconciler";
 import { createTestDatabase } from "@hix/testkit";
 import { generateSynthetic } from "../eval/linkage/synthetic.js";
 
@@ -32,76 +42,269 @@ function batch(entities: number): Record<string, unknown> {
   };
 }
 
+/** One text-format COPY field: backslash, tab, newline and carriage return escaped (COPY … FROM STDIN). */
+const copyField = (v: string | number): string =>
+  typeof v === "number" ? String(v) : v.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!);
+const COPY_ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+/** Streams rows into `COPY <target> FROM STDIN` on one connection, 1 000 rows per write. */
+async function copyRows(
+  pool: pg.Pool,
+  target: string,
+  rows: Iterable<readonly (string | number)[]>,
+): Promise<number> {
+  const client = await pool.connect();
+  try {
+    const sink = client.query(copyFrom(`COPY ${target} FROM STDIN`));
+    let n = 0;
+    async function* lines(): AsyncGenerator<string> {
+      let buf: string[] = [];
+      for (const row of rows) {
+        buf.push(row.map(copyField).join("\t"));
+        n++;
+        if (buf.length === 1000) {
+          yield buf.join("\n") + "\n";
+          buf = [];
+        }
+      }
+      if (buf.length > 0) yield buf.join("\n") + "\n";
+    }
+    await pipeline(Readable.from(lines()), sink);
+    return n;
+  } finally {
+    client.release();
+  }
+}
+
+const LOADED_TABLES = ["mpi_records", "mpi_blocking_keys", "mpi_events", "mpi_links"];
+
+/**
+ * PostgreSQL's bulk-load advice ("Populating a Database"): load into tables without indexes and
+ * foreign keys, then build them once — a sorted index build instead of ~10 M random b-tree
+ * inserts and row-by-row FK checks. The definitions are read from the catalog, so the loaded
+ * schema ends exactly as the migrations made it. Returns the function that restores them.
+ */
+async function dropIndexesAndConstraints(
+  pool: pg.Pool,
+  tables: readonly string[],
+): Promise<() => Promise<void>> {
+  const { rows: constraints } = await pool.query<{ tbl: string; name: string; def: string; fk: boolean }>(
+    `SELECT conrelid::regclass::text AS tbl, conname AS name, pg_get_constraintdef(oid) AS def,
+            contype = 'f' AS fk
+     FROM pg_constraint
+     WHERE (conrelid = ANY($1::regclass[]) OR confrelid = ANY($1::regclass[])) AND contype IN ('p', 'u', 'f')`,
+    [tables],
+  );
+  const { rows: indexes } = await pool.query<{ def: string; name: string }>(
+    `SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS def FROM pg_index
+     WHERE indrelid = ANY($1::regclass[]) AND indexrelid NOT IN (SELECT conindid FROM pg_constraint)`,
+    [tables],
+  );
+  // Foreign keys first (they depend on the referenced unique indexes), then the rest.
+  for (const c of [...constraints].sort((x, y) => Number(y.fk) - Number(x.fk)))
+    await pool.query(`ALTER TABLE ${c.tbl} DROP CONSTRAINT ${c.name}`);
+  for (const i of indexes) await pool.query(`DROP INDEX ${i.name}`);
+  return async () => {
+    const client = await pool.connect();
+    try {
+      await client.query("SET maintenance_work_mem = '512MB'");
+      for (const c of [...constraints].sort((x, y) => Number(x.fk) - Number(y.fk)))
+        await client.query(`ALTER TABLE ${c.tbl} ADD CONSTRAINT ${c.name} ${c.def}`);
+      for (const i of indexes) await client.query(i.def);
+    } finally {
+      client.release();
+    }
+  };
+}
+
+interface Loaded {
+  readonly seconds: number;
+  readonly records: number;
+  readonly keyRows: number;
+  readonly links: number;
+  readonly oversizedKeys: number;
+}
+
+/**
+ * Bulk-loads `records` with COPY: the records (ids 1…n, one enterprise id per synthetic person,
+ * as if earlier matching and review had linked them), their blocking keys, and for each person a chain of review links with their
+ * events — the state an MPI of this size is in after it has been running a while.
+ */
+async function loadMpi(
+  pool: pg.Pool,
+  records: readonly { record: LinkageRecord; entity: string }[],
+): Promise<Loaded> {
+  const start = performance.now();
+  const step = (what: string): void => {
+    process.stderr.write(`  ${what} (${Math.round((performance.now() - start) / 1000)} s)\n`);
+  };
+  const restore = await dropIndexesAndConstraints(pool, LOADED_TABLES);
+  const enterprise = new Map<string, string>();
+  const keyRows: (readonly [string, number])[] = [];
+  const chains: [number, number][] = [];
+  const lastOf = new Map<string, number>();
+  await copyRows(
+    pool,
+    "mpi_records (id, facility_id, local_id, record, enterprise_id)",
+    (function* () {
+      for (let i = 0; i < records.length; i++) {
+        const { record, entity } = records[i]!;
+        const id = i + 1;
+        let eid = enterprise.get(entity);
+        if (eid === undefined) enterprise.set(entity, (eid = newId()));
+        const previous = lastOf.get(entity);
+        if (previous !== undefined) chains.push([previous, id]);
+        lastOf.set(entity, id);
+        for (const k of blockingKeys(normalizeRecord(record))) keyRows.push([k, id]);
+        yield [id, record.facilityId!, record.id, JSON.stringify(record), eid];
+        if (id % 200_000 === 0) process.stderr.write(`  records ${id}\n`);
+      }
+    })(),
+  );
+  await pool.query("SELECT setval('mpi_records_id_seq', $1)", [records.length]);
+  step(`${records.length} records`);
+  await copyRows(pool, "mpi_blocking_keys (key, record_id)", keyRows);
+  step(`${keyRows.length} key rows`);
+  const eventIds = chains.map(() => newId());
+  await copyRows(
+    pool,
+    "mpi_events (event_id, kind, record_a, record_b, score, actor, reason)",
+    chains.map(([a, b], i) => [eventIds[i]!, "review-link", a, b, 1, "bench-loader", "bulk load"]),
+  );
+  await copyRows(
+    pool,
+    "mpi_links (record_a, record_b, score, origin, rule_version, reason, event_id)",
+    chains.map(([a, b], i) => [a, b, 1, "review", "fs-1", "{}", eventIds[i]!]),
+  );
+  step(`${chains.length} links and events`);
+  await restore();
+  step("indexes and constraints rebuilt");
+  await pool.query("VACUUM ANALYZE mpi_records");
+  await pool.query("VACUUM ANALYZE mpi_blocking_keys");
+  await pool.query("ANALYZE mpi_links; ANALYZE mpi_events");
+  const { rows } = await pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM (SELECT key FROM mpi_blocking_keys GROUP BY key HAVING count(*) > $1) s`,
+    [MAX_BLOCK_SIZE],
+  );
+  return {
+    seconds: (performance.now() - start) / 1000,
+    records: records.length,
+    keyRows: keyRows.length,
+    links: chains.length,
+    oversizedKeys: Number(rows[0]!.n),
+  };
+}
+
+/**
+ * A client that times each statement by its first words, so the figures say where a match's
+ * time goes (round trips, and time in PostgreSQL vs in Node).
+ */
+function timedClient(client: pg.PoolClient, into: Map<string, number[]>): Pick<pg.PoolClient, "query"> {
+  const label = (sql: string): string =>
+    sql
+      .replace(/\s+/g, " ")
+      .trim()
+      .replace(/^WITH .*?\) (SELECT|INSERT|UPDATE)/, "WITH … $1")
+      .slice(0, 48);
+  return {
+    query: (async (text: string, values?: unknown[]) => {
+      const t = performance.now();
+      try {
+        return await client.query(text, values);
+      } finally {
+        const key = label(text);
+        const list = into.get(key) ?? [];
+        list.push(performance.now() - t);
+        into.set(key, list);
+      }
+    }) as pg.PoolClient["query"],
+  };
+}
+
 async function incremental(size: number, probes: number): Promise<Record<string, unknown>> {
   const db = await createTestDatabase("bench_linkage");
   const pool = createPool(db.url, { max: 2 });
   try {
     await migrateReconcilerSchema(pool);
-    const all = generateSynthetic({ seed: 11, entities: Math.ceil((size + probes) / 1.85) }).data.map(
-      (d, i): LinkageRecord => ({ ...d.record, id: `fac-${i % 20}/${i}`, facilityId: `fac-${i % 20}` }),
-    );
-    const load = all.slice(0, size);
-    const probe = all.slice(size, size + probes);
-    process.stderr.write(`loading ${load.length} records…\n`);
-    const loadStart = performance.now();
-    const CHUNK = 5000;
-    for (let i = 0; i < load.length; i += CHUNK) {
-      const chunk = load.slice(i, i + CHUNK);
-      const ids = await pool.query<{ id: string }>(
-        `INSERT INTO mpi_records (facility_id, local_id, record, enterprise_id)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[]) RETURNING id`,
-        [
-          chunk.map((r) => r.facilityId!),
-          chunk.map((r) => r.id),
-          chunk.map((r) => JSON.stringify(r)),
-          chunk.map(() => newId()),
-        ],
-      );
-      const keyRows: [string, string][] = [];
-      chunk.forEach((r, j) => {
-        for (const k of blockingKeys(normalizeRecord(r))) keyRows.push([k, ids.rows[j]!.id]);
-      });
-      await pool.query(
-        "INSERT INTO mpi_blocking_keys (key, record_id) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING",
-        [keyRows.map((k) => k[0]), keyRows.map((k) => k[1])],
-      );
-      if ((i / CHUNK) % 20 === 0) process.stderr.write(`  ${i + chunk.length}\n`);
-    }
-    await pool.query("ANALYZE mpi_records; ANALYZE mpi_blocking_keys");
-    const loadSeconds = (performance.now() - loadStart) / 1000;
+    // Probes are spread over the population (every `stride`-th record), so like real traffic
+    // some are new people and most are people the index already holds under other records.
+    const stride = Math.floor((size + probes) / probes);
+    const all = generateSynthetic({ seed: 11, entities: Math.ceil((size + probes) / 1.8) })
+      .data.slice(0, size + probes)
+      .map((d, i) => ({
+        entity: d.entity,
+        record: { ...d.record, id: `fac-${i % 20}/${i}`, facilityId: `fac-${i % 20}` },
+      }));
+    const probe = all.filter((_, i) => i % stride === stride - 1).slice(0, probes);
+    const load = all.filter((_, i) => i % stride !== stride - 1 || i >= stride * probes);
+    process.stderr.write(`loading ${load.length} records with COPY…\n`);
+    const loaded = await loadMpi(pool, load);
+    process.stderr.write(`  loaded in ${Math.round(loaded.seconds)} s\n`);
 
     const rule = ruleFor("fs-1");
     const match: number[] = [];
+    const pk: number[] = [];
+    const statements = new Map<string, number[]>();
+    let inDb = 0;
     let candidates = 0;
     let linked = 0;
-    for (const r of probe) {
+    let alerts = 0;
+    // Interleaved with a primary-key lookup, so the baseline sees the same machine moments.
+    for (const [i, r] of probe.entries()) {
+      const before = [...statements.values()].reduce((s, l) => s + l.reduce((a, b) => a + b, 0), 0);
       const t = performance.now();
       const out = await withTransaction(pool, (c) =>
-        matchPatient(c, rule, { facilityId: r.facilityId!, localId: r.id, record: r, intake: "registered" }),
+        matchPatient(timedClient(c, statements), rule, {
+          facilityId: r.record.facilityId,
+          localId: r.record.id,
+          record: r.record,
+          intake: "registered",
+        }),
       );
       match.push(performance.now() - t);
+      inDb += [...statements.values()].reduce((s, l) => s + l.reduce((a, b) => a + b, 0), 0) - before;
       candidates += out.candidates;
       linked += out.linked;
-    }
-    const pk: number[] = [];
-    for (let i = 0; i < probes; i++) {
-      const t = performance.now();
+      alerts += out.alerts;
+      const p = performance.now();
       await pool.query("SELECT record FROM mpi_records WHERE id = $1", [1 + ((i * 7919) % size)]);
-      pk.push(performance.now() - t);
+      pk.push(performance.now() - p);
     }
     match.sort((a, b) => a - b);
     pk.sort((a, b) => a - b);
+    const total = match.reduce((a, b) => a + b, 0);
     return {
       mpiRecords: size,
-      loadSeconds: Math.round(loadSeconds),
-      loadRecordsPerSecond: Math.round(size / loadSeconds),
+      load: {
+        seconds: Math.round(loaded.seconds),
+        recordsPerSecond: Math.round(size / loaded.seconds),
+        keyRows: loaded.keyRows,
+        links: loaded.links,
+        keysOverMaxBlock: loaded.oversizedKeys,
+      },
       probes,
       meanCandidates: Math.round((candidates / probes) * 10) / 10,
       linkedProbes: linked,
+      alerts,
       matchMs: { p50: ms(percentile(match, 50)), p99: ms(percentile(match, 99)), max: ms(match.at(-1)!) },
-      primaryKeyLookupMs: { p50: ms(percentile(pk, 50)), p99: ms(percentile(pk, 99)) },
+      primaryKeyLookupMs: { p50: ms(percentile(pk, 50)), p99: ms(percentile(pk, 99)), max: ms(pk.at(-1)!) },
       ratioP50: ms(percentile(match, 50) / percentile(pk, 50)),
       targetP99Under25ms: percentile(match, 99) < 25,
+      // Where a match's time goes: statements inside matchPatient (BEGIN/COMMIT excluded) and
+      // the rest (BEGIN, COMMIT, pool, normalize and score in Node).
+      roundTripsPerMatch: ms([...statements.values()].reduce((s, l) => s + l.length, 0) / probes + 2),
+      meanMs: { total: ms(total / probes), statements: ms(inDb / probes), rest: ms((total - inDb) / probes) },
+      statements: Object.fromEntries(
+        [...statements.entries()]
+          .sort((x, y) => y[1].reduce((a, b) => a + b, 0) - x[1].reduce((a, b) => a + b, 0))
+          .map(([k, l]) => {
+            l.sort((a, b) => a - b);
+            return [
+              k,
+              { perMatch: ms(l.length / probes), p50: ms(percentile(l, 50)), p99: ms(percentile(l, 99)) },
+            ];
+          }),
+      ),
     };
   } finally {
     await pool.end();
@@ -111,8 +314,8 @@ async function incremental(size: number, probes: number): Promise<Record<string,
 
 export async function run(_args: readonly string[]): Promise<Record<string, unknown>> {
   const entities = arg("--batch", 54_000);
-  const size = arg("--mpi", 200_000);
-  const probes = arg("--probes", 500);
+  const size = arg("--mpi", 1_000_000);
+  const probes = arg("--probes", 1000);
   process.stderr.write(`batch dedupe of ${entities} synthetic entities…\n`);
   const b = batch(entities);
   process.stderr.write(`incremental matching against ${size} records…\n`);
