@@ -27,13 +27,27 @@ export const reject = (code: string, reason: string): Outcome => ({ kind: "rejec
  */
 export function outcomeFromError(err: unknown): Outcome {
   const code = errorCode(err);
-  const reason =
-    err instanceof HixError
-      ? err.message
-      : err instanceof Error
-        ? `unexpected ${err.name}`
-        : "unexpected error";
+  const reason = isOurs(err)
+    ? err.message
+    : err instanceof Error
+      ? `unexpected ${err.name}`
+      : "unexpected error";
   return isRetryable(err) ? retry(code, reason) : reject(code, reason);
+}
+
+/**
+ * Ours: a HixError, or an error following the same convention (string `code` and boolean
+ * `retryable`, like the codecs' ConversionError) whose message is PHI-free by rule.
+ */
+function isOurs(err: unknown): err is Error {
+  if (err instanceof HixError) return true;
+  return (
+    err instanceof Error &&
+    "code" in err &&
+    typeof err.code === "string" &&
+    "retryable" in err &&
+    typeof err.retryable === "boolean"
+  );
 }
 
 /** Exponential backoff with full jitter: delivery 1 → ~base, doubling up to `maxMs`. */

@@ -124,6 +124,17 @@ export function outboundHandler(deps: {
       );
       return ack();
     }
+    if (kind === "identityAlert") {
+      const a = envelope.body?.$case === "identityAlert" ? envelope.body.value : undefined;
+      log.info(
+        { envelopeId: envelope.id, alertId: a?.alertId, alertKind: a?.kind, records: a?.records.length },
+        "identity alert received",
+      );
+      // HL7 v2 has no message for an identity alert: an HL7 facility sees it in `hix review`;
+      // facilities taking FHIR or canonical JSON get it in their outbox as well.
+      if (deliverer !== undefined && outbound?.format !== "hl7v2") await deliverer.deliver(envelope);
+      return ack();
+    }
     if (deliverer === undefined) {
       return reject(
         "adapter.no_outbound",
