@@ -12,21 +12,20 @@ import {
   type PairExplanation,
 } from "@hix/linkage";
 import { newId } from "@hix/proto";
-import { raiseAlert, type AlertKind } from "./alerts.js";
+import type { AlertKind } from "./alerts.js";
+import { writeDecisions, type AlertRow, type EventRow, type LinkRow } from "./decisions.js";
 import { linkRecords, recordEvent } from "./links.js";
 import {
   blockingKeys,
-  candidates,
-  clusterMembers,
-  enterpriseOf,
   findRecord,
-  insertRecord,
+  insertNewRecord,
   lockKeys,
-  notDuplicatePairs,
+  neighborhood,
   pairKey,
   replaceKeys,
   setRetired,
   updateRecord,
+  type Neighborhood,
   type StoredRecord,
 } from "./mpi-store.js";
 import { explain, explanationWithoutValues, probability, summarize, type Rule } from "./rules.js";
@@ -80,16 +79,11 @@ export async function matchPatient(db: Db, rule: Rule, input: PatientInput): Pro
   // Lock this record's identity and its keys; an update also locks its old keys (below, by row lock).
   await lockKeys(db, [`record:${input.facilityId}/${input.localId}`, ...keys]);
 
-  let alerts = 0;
-  const alert = async (
-    kind: AlertKind,
-    a: number,
-    b: number,
-    score: number,
-    reason: string,
-    autoLinked: boolean,
-  ) => {
-    const id = await raiseAlert(db, {
+  const events: EventRow[] = [];
+  const alerts: AlertRow[] = [];
+  const alert = (kind: AlertKind, a: number, b: number, score: number, reason: string, autoLinked: boolean) =>
+    alerts.push({
+      alertId: newId(),
       kind,
       recordA: a,
       recordB: b,
@@ -98,43 +92,49 @@ export async function matchPatient(db: Db, rule: Rule, input: PatientInput): Pro
       autoLinked,
       ruleVersion: rule.version,
     });
-    if (id !== undefined) alerts++;
-  };
+  const envelope = input.envelopeId === undefined ? {} : { envelopeId: input.envelopeId };
 
-  const existing = await findRecord(db, input.facilityId, input.localId);
-  let self: StoredRecord;
+  // A new record (the common case): record, keys and its event in one statement.
+  const recordEventId = newId();
+  let self = await insertNewRecord(db, {
+    facilityId: input.facilityId,
+    localId: input.localId,
+    record: input.record,
+    enterpriseId: newId(),
+    keys,
+    event: { eventId: recordEventId, actor: AUTO_ACTOR, reason: input.intake, envelopeId: input.envelopeId },
+  });
   let changed = true;
-  if (existing === undefined) {
-    self = await insertRecord(db, { ...input, enterpriseId: newId() });
-  } else if (input.intake === "seen" || sameRecord(existing.record, input.record)) {
-    // Traffic names a patient the index already knows (announcements are authoritative), or the
-    // same demographics again: nothing to learn, but a MERGED announcement still merges below.
-    self = existing;
-    changed = false;
-  } else {
-    const before = normalizeRecord(existing.record);
-    const changes = identityChanges(before, normalized, rule);
-    self = await updateRecord(db, existing.id, input.record);
-    if (changes.length > 0)
-      await alert(
-        "conflict",
-        self.id,
-        self.id,
-        0,
-        `record changed ${changes.join(" and ")} since version ${existing.version}: may be a different person`,
-        false,
-      );
-  }
-  if (changed) {
-    await replaceKeys(db, self.id, keys);
-    await recordEvent(db, {
-      kind: "record",
-      recordA: self.id,
-      actor: AUTO_ACTOR,
-      reason: input.intake,
-      ...(input.envelopeId === undefined ? {} : { envelopeId: input.envelopeId }),
-      detail: { version: self.version, record: input.record },
-    });
+  if (self === undefined) {
+    const existing = (await findRecord(db, input.facilityId, input.localId))!;
+    if (input.intake === "seen" || sameRecord(existing.record, input.record)) {
+      // Traffic names a patient the index already knows (announcements are authoritative), or the
+      // same demographics again: nothing to learn, but a MERGED announcement still merges below.
+      self = existing;
+      changed = false;
+    } else {
+      const before = normalizeRecord(existing.record);
+      const changes = identityChanges(before, normalized, rule);
+      self = await updateRecord(db, existing.id, input.record);
+      if (changes.length > 0)
+        alert(
+          "conflict",
+          self.id,
+          self.id,
+          0,
+          `record changed ${changes.join(" and ")} since version ${existing.version}: may be a different person`,
+          false,
+        );
+      await replaceKeys(db, self.id, keys);
+      await recordEvent(db, {
+        kind: "record",
+        recordA: self.id,
+        actor: AUTO_ACTOR,
+        reason: input.intake,
+        ...envelope,
+        detail: { version: self.version, record: input.record },
+      });
+    }
   }
   if (self.retired && input.intake !== "seen") await setRetired(db, self.id, false);
 
@@ -152,7 +152,7 @@ export async function matchPatient(db: Db, rule: Rule, input: PatientInput): Pro
       score: 1,
       actor: input.facilityId,
       reason: "merged by the facility (ADT^A40)",
-      ...(input.envelopeId === undefined ? {} : { envelopeId: input.envelopeId }),
+      ...envelope,
     });
     await setRetired(db, gone.id, true);
     if (
@@ -169,40 +169,62 @@ export async function matchPatient(db: Db, rule: Rule, input: PatientInput): Pro
       linked++;
   }
 
-  const found = changed ? await candidates(db, keys, self.id) : [];
-  const blocked = await notDuplicatePairs(
-    db,
-    [self.id],
-    found.map((c) => c.id),
-  );
-  const scored = found
-    .filter((c) => !blocked.has(pairKey(self.id, c.id)))
-    .map((c) => ({ c, n: normalizeRecord(c.record), e: undefined as PairExplanation | undefined }))
-    .map((x) => ({ ...x, e: explain(normalized, x.n, rule) }))
-    .filter((x) => x.e.decision !== "no-link")
-    .sort((x, y) => y.e.score - x.e.score);
+  // Candidates, both sides' enterprise patients and the pairs reviewers ruled out: one read.
+  // Decisions are made on it in memory (the locks above keep it current for this record), and
+  // written at the end in one statement.
+  const hood = await neighborhood(db, self.id, changed ? keys : []);
+  const selfId = self.id;
+  const byId = new Map(hood.members.map((m) => [m.id, m]));
+  const enterpriseOfId = new Map(hood.members.map((m) => [m.id, m.enterpriseId]));
+  const members = new Map<string, StoredRecord[]>();
+  for (const m of hood.members) members.set(m.enterpriseId, [...(members.get(m.enterpriseId) ?? []), m]);
+  const normalizedOf = new Map<number, NormalizedRecord>([[selfId, normalized]]);
+  const norm = (r: StoredRecord): NormalizedRecord => {
+    let n = normalizedOf.get(r.id);
+    if (n === undefined) normalizedOf.set(r.id, (n = normalizeRecord(r.record)));
+    return n;
+  };
 
+  const scored = [...hood.candidateIds]
+    .filter((id) => !hood.notDuplicate.has(pairKey(selfId, id)))
+    .map((id) => byId.get(id)!)
+    .map((c) => ({ c, e: explain(normalized, norm(c), rule) }))
+    .filter((x) => x.e.decision !== "no-link")
+    .sort((x, y) => y.e.score - x.e.score || x.c.id - y.c.id);
+
+  const links: LinkRow[] = [];
+  const dropped: string[] = [];
   for (const { c, e } of scored) {
     const kind: AlertKind = c.facilityId === input.facilityId ? "duplicate" : "cross-facility-link";
-    const current = { ...self, enterpriseId: await enterpriseOf(db, self.id) };
-    const other = { ...c, enterpriseId: await enterpriseOf(db, c.id) };
-    if (current.enterpriseId === other.enterpriseId) continue; // already the same enterprise patient
+    const mine = enterpriseOfId.get(selfId)!;
+    const theirs = enterpriseOfId.get(c.id)!;
+    if (mine === theirs) continue; // already the same enterprise patient
     if (e.decision === "match") {
-      const refusal = await clusterConflict(db, rule, current, other);
+      const refusal = clusterConflict(
+        rule,
+        members.get(mine)!,
+        members.get(theirs)!,
+        selfId,
+        c.id,
+        hood,
+        norm,
+      );
       if (refusal === undefined) {
-        const eventId = await recordEvent(db, {
+        const eventId = newId();
+        events.push({
+          eventId,
           kind: "auto-link",
-          recordA: self.id,
+          recordA: selfId,
           recordB: c.id,
           ruleVersion: rule.version,
           score: e.score,
           actor: AUTO_ACTOR,
           reason: summarize(e),
-          ...(input.envelopeId === undefined ? {} : { envelopeId: input.envelopeId }),
+          envelopeId: input.envelopeId,
           detail: explanationWithoutValues(e),
         });
-        await linkRecords(db, {
-          a: self.id,
+        links.push({
+          a: selfId,
           b: c.id,
           score: probability(e.score),
           origin: "auto",
@@ -210,60 +232,71 @@ export async function matchPatient(db: Db, rule: Rule, input: PatientInput): Pro
           reason: explanationWithoutValues(e),
           eventId,
         });
-        linked++;
-        await alert(kind, self.id, c.id, e.score, `linked automatically: ${summarize(e)}`, true);
+        // As linkRecords does: the older enterprise id (ULIDs sort by time) survives.
+        const [keep, drop] = mine < theirs ? [mine, theirs] : [theirs, mine];
+        const joined = [...members.get(keep)!, ...members.get(drop)!];
+        members.set(keep, joined);
+        members.delete(drop);
+        for (const m of joined) enterpriseOfId.set(m.id, keep);
+        dropped.push(drop);
+        alert(kind, selfId, c.id, e.score, `linked automatically: ${summarize(e)}`, true);
         continue;
       }
-      await alert(kind, self.id, c.id, e.score, `match not linked (${refusal}): ${summarize(e)}`, false);
+      alert(kind, selfId, c.id, e.score, `match not linked (${refusal}): ${summarize(e)}`, false);
       continue;
     }
-    await alert(kind, self.id, c.id, e.score, `needs review: ${summarize(e)}`, false);
+    alert(kind, selfId, c.id, e.score, `needs review: ${summarize(e)}`, false);
   }
 
   // Linked records that disagree on birth date or sex (after an update, or a merge by a facility).
-  const enterpriseId = await enterpriseOf(db, self.id);
-  for (const m of await clusterMembers(db, enterpriseId)) {
-    if (m.id === self.id) continue;
-    const e = explain(normalized, normalizeRecord(m.record), rule);
+  const enterpriseId = enterpriseOfId.get(selfId)!;
+  for (const m of members.get(enterpriseId)!) {
+    if (m.id === selfId) continue;
+    const e = explain(normalized, norm(m), rule);
     const fields = disagreements(e);
     if (fields.length > 0)
-      await alert(
-        "conflict",
-        self.id,
-        m.id,
-        e.score,
-        `linked records disagree on ${fields.join(" and ")}`,
-        false,
-      );
+      alert("conflict", selfId, m.id, e.score, `linked records disagree on ${fields.join(" and ")}`, false);
   }
-  return { recordId: self.id, enterpriseId, changed, candidates: found.length, linked, alerts };
+
+  const written = await writeDecisions(db, {
+    events,
+    links,
+    merge: dropped.length === 0 ? undefined : { keep: enterpriseId, drop: dropped },
+    alerts,
+  });
+  return {
+    recordId: selfId,
+    enterpriseId,
+    changed,
+    candidates: hood.candidateIds.size,
+    linked: linked + written.links,
+    alerts: written.alerts,
+  };
 }
 
 /**
- * Why joining the clusters of `a` and `b` must not happen automatically, or undefined: a pair
- * across them that a reviewer ruled out, that a guard stops (twins, Jr/Sr, identifier conflict),
- * or that is a strong non-match — clustering never chains two different people together.
+ * Why joining the enterprise patients `left` (holding `a`) and `right` (holding `b`) must not
+ * happen automatically, or undefined: a pair across them that a reviewer ruled out, that a
+ * guard stops (twins, Jr/Sr, identifier conflict), or that is a strong non-match — clustering
+ * never chains two different people together.
  */
-async function clusterConflict(
-  db: Db,
+function clusterConflict(
   rule: Rule,
-  a: StoredRecord,
-  b: StoredRecord,
-): Promise<string | undefined> {
-  const left = await clusterMembers(db, a.enterpriseId);
-  const right = await clusterMembers(db, b.enterpriseId);
-  const ruledOut = await notDuplicatePairs(
-    db,
-    left.map((m) => m.id),
-    right.map((m) => m.id),
-  );
-  if (ruledOut.size > 0) return "a reviewer ruled out a pair across the two patients";
-  const ln = left.map((m) => ({ m, n: normalizeRecord(m.record) }));
-  const rn = right.map((m) => ({ m, n: normalizeRecord(m.record) }));
-  for (const x of ln)
-    for (const y of rn) {
-      if (x.m.id === a.id && y.m.id === b.id) continue;
-      const e = explain(x.n, y.n, rule);
+  left: readonly StoredRecord[],
+  right: readonly StoredRecord[],
+  a: number,
+  b: number,
+  hood: Neighborhood,
+  norm: (r: StoredRecord) => NormalizedRecord,
+): string | undefined {
+  for (const x of left)
+    for (const y of right)
+      if (hood.notDuplicate.has(pairKey(x.id, y.id)))
+        return "a reviewer ruled out a pair across the two patients";
+  for (const x of left)
+    for (const y of right) {
+      if (x.id === a && y.id === b) continue;
+      const e = explain(norm(x), norm(y), rule);
       if (e.guards.length > 0)
         return `guard ${e.guards.map((g) => g.code).join(", ")} across the two patients`;
       if (e.score < rule.thresholds.strongNonMatch) return "a strong non-match across the two patients";

@@ -100,6 +100,50 @@ export async function insertRecord(
   return toStored(rows[0]!);
 }
 
+/**
+ * Inserts a new record, its blocking keys and its `record` event in one statement (one round
+ * trip on the hot path). Undefined when (facility, local id) already exists — the caller holds
+ * the advisory lock on that identity, so then it is an update.
+ */
+export async function insertNewRecord(
+  db: Db,
+  r: {
+    facilityId: string;
+    localId: string;
+    record: LinkageRecord;
+    enterpriseId: string;
+    keys: readonly string[];
+    event: { eventId: string; actor: string; reason: string; envelopeId: string | undefined };
+  },
+): Promise<StoredRecord | undefined> {
+  const { rows } = await db.query<RecordRow>(
+    `WITH r AS (
+       INSERT INTO mpi_records (facility_id, local_id, record, enterprise_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (facility_id, local_id) DO NOTHING
+       RETURNING ${COLUMNS}
+     ), k AS (
+       INSERT INTO mpi_blocking_keys (key, record_id) SELECT k, r.id FROM r, unnest($5::text[]) AS k
+     ), e AS (
+       INSERT INTO mpi_events (event_id, kind, record_a, actor, reason, envelope_id, detail)
+       SELECT $6, 'record', r.id, $7, $8, $9, jsonb_build_object('version', r.version, 'record', r.record)
+       FROM r
+     )
+     SELECT * FROM r`,
+    [
+      r.facilityId,
+      r.localId,
+      JSON.stringify(r.record),
+      r.enterpriseId,
+      r.keys,
+      r.event.eventId,
+      r.event.actor,
+      r.event.reason,
+      r.event.envelopeId ?? null,
+    ],
+  );
+  return rows[0] === undefined ? undefined : toStored(rows[0]);
+}
+
 export async function updateRecord(db: Db, id: number, record: LinkageRecord): Promise<StoredRecord> {
   const { rows } = await db.query<RecordRow>(
     `UPDATE mpi_records SET record = $2, version = version + 1, updated_at = now() WHERE id = $1
@@ -114,7 +158,11 @@ export async function setRetired(db: Db, id: number, retired: boolean): Promise<
 }
 
 export async function replaceKeys(db: Db, recordId: number, keys: readonly string[]): Promise<void> {
-  await db.query("DELETE FROM mpi_blocking_keys WHERE record_id = $1", [recordId]);
+  // Only the keys that changed: the rest stay, so the index sees no churn.
+  await db.query("DELETE FROM mpi_blocking_keys WHERE record_id = $1 AND key <> ALL($2::text[])", [
+    recordId,
+    keys,
+  ]);
   if (keys.length > 0)
     await db.query(
       "INSERT INTO mpi_blocking_keys (key, record_id) SELECT k, $2 FROM unnest($1::text[]) AS k ON CONFLICT DO NOTHING",
@@ -154,6 +202,63 @@ export async function candidates(
     [keys, MAX_BLOCK_SIZE, excludeId ?? null],
   );
   return rows.map(toStored);
+}
+
+/** A record's neighbourhood: what one incremental match decides over, read in one statement. */
+export interface Neighborhood {
+  /** Records sharing a usable blocking key with it (not retired, not itself). */
+  readonly candidateIds: ReadonlySet<number>;
+  /** Every record of its enterprise patient and of its candidates' (retired ones included). */
+  readonly members: readonly StoredRecord[];
+  /** Pairs among `members` (pairKey) a reviewer ruled out (mpi_not_duplicate). */
+  readonly notDuplicate: ReadonlySet<string>;
+}
+
+/**
+ * The candidates of record `selfId` by blocking key (as \`candidates\`), the members of its own
+ * and its candidates' enterprise patients, and the not-duplicate pairs among them — one round
+ * trip, every step an index scan: keys (mpi_blocking_keys pkey), records (pkey), members
+ * (mpi_records_enterprise), not-duplicate partners (pkey and mpi_not_duplicate_b).
+ */
+export async function neighborhood(db: Db, selfId: number, keys: readonly string[]): Promise<Neighborhood> {
+  const { rows } = await db.query<RecordRow & { candidate: boolean; not_duplicate: string[] }>(
+    `WITH hits AS (
+       SELECT k.key, c.record_id
+       FROM unnest($1::text[]) AS k(key)
+       CROSS JOIN LATERAL (
+         SELECT b.record_id FROM mpi_blocking_keys b WHERE b.key = k.key LIMIT $2::int + 1
+       ) c
+     ), usable AS (
+       SELECT key FROM hits GROUP BY key HAVING count(*) <= $2::int
+     ), found AS (
+       SELECT r.id, r.enterprise_id
+       FROM (SELECT DISTINCT h.record_id FROM hits h JOIN usable u ON u.key = h.key) ids
+       JOIN mpi_records r ON r.id = ids.record_id
+       WHERE r.id <> $3::bigint AND NOT r.retired
+     ), enterprises AS (
+       SELECT enterprise_id FROM found
+       UNION SELECT enterprise_id FROM mpi_records WHERE id = $3::bigint
+     )
+     SELECT ${COLUMNS.split(", ")
+       .map((c) => `m.${c}`)
+       .join(", ")},
+       m.id IN (SELECT id FROM found) AS candidate,
+       ARRAY(SELECT d.record_b FROM mpi_not_duplicate d WHERE d.record_a = m.id
+             UNION ALL SELECT d.record_a FROM mpi_not_duplicate d WHERE d.record_b = m.id) AS not_duplicate
+     FROM enterprises e JOIN mpi_records m ON m.enterprise_id = e.enterprise_id`,
+    [keys, MAX_BLOCK_SIZE, selfId],
+  );
+  const members = rows.map(toStored);
+  const ids = new Set(members.map((m) => m.id));
+  const notDuplicate = new Set<string>();
+  for (const row of rows)
+    for (const other of row.not_duplicate)
+      if (ids.has(Number(other))) notDuplicate.add(pairKey(Number(row.id), Number(other)));
+  return {
+    candidateIds: new Set(rows.filter((r) => r.candidate).map((r) => Number(r.id))),
+    members,
+    notDuplicate,
+  };
 }
 
 export async function clusterMembers(db: Db, enterpriseId: string): Promise<StoredRecord[]> {
