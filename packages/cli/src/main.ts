@@ -66,7 +66,7 @@ function isUnavailable(err: unknown): boolean {
   const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
   return (
     ["ECONNREFUSED", "CONNECTION_REFUSED", "ENOTFOUND", "ETIMEDOUT"].includes(code) ||
-    code.endsWith(".unavailable")
+    code.endsWith("unavailable")
   );
 }
 

@@ -4,6 +4,7 @@ import { match } from "./match.js";
 import { reviewDecide, reviewList, reviewShadow, reviewShow } from "./review.js";
 import { tail } from "./tail.js";
 import { up } from "./up.js";
+import { demo } from "./demo.js";
 import { send } from "./send.js";
 import { facilityAdd } from "./facility-add.js";
 import { facilityList } from "./facility-list.js";
@@ -22,6 +23,7 @@ import { adapterNew, adapterTest } from "./adapter.js";
  */
 export const commands: readonly Command[] = [
   up,
+  demo,
   send,
   tail,
   dlqList,

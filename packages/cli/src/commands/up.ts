@@ -3,6 +3,7 @@ import { EXIT, UsageError, type Command } from "../command.js";
 import { loadExchangeConfig, type FacilityConfig } from "../stack/exchange-config.js";
 import { runCommand, startStack } from "../stack/stack.js";
 import { summarize } from "../stack/processes.js";
+import { facilityAdd } from "./facility-add.js";
 
 export const up: Command = {
   path: ["up"],
@@ -28,7 +29,6 @@ options:
     const started = Date.now();
     const say = (text: string): void =>
       void io.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${text}\n`);
-    const { main } = await import("../main.js");
     const stack = await startStack(config, {
       onStep: say,
       ...(values["log-level"] === undefined ? {} : { logLevel: values["log-level"] }),
@@ -36,7 +36,7 @@ options:
         ? { onLine: (name: string, line: string) => say(`${name}: ${summarize(line)}`) }
         : {}),
       registerFacility: async (facility, databaseUrl) => {
-        await runCommand(main, facilityAddArgs(facility, databaseUrl), io.env);
+        await runCommand(facilityAdd, facilityAddArgs(facility, databaseUrl), io.env);
       },
     });
     say(`exchange up: ${stack.services.length} services; logs in ${stack.logDir}; Ctrl-C to stop`);
@@ -56,8 +56,6 @@ export function facilityAddArgs(facility: FacilityConfig, databaseUrl: string): 
   const policy = Object.entries(facility.policy).map(([purpose, action]) => `${purpose}=${action}`);
   if (facility.id === "") throw new UsageError("facility without id");
   return [
-    "facility",
-    "add",
     facility.id,
     "--name",
     facility.name,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import { HixError } from "@hix/runtime";
+import { UsageError } from "../command.js";
 
 const facilitySchema = z.object({
   /** hix facility id (lower case, digits, - and _). */
@@ -44,15 +44,14 @@ export function loadExchangeConfig(path: string): ExchangeConfig {
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
   } catch (err) {
-    throw new HixError(
-      "stack.bad_config",
+    throw new UsageError(
       `cannot read exchange file ${path}: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
   const parsed = exchangeConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new HixError("stack.bad_config", `invalid exchange file ${path}: ${problems.join("; ")}`);
+    throw new UsageError(`invalid exchange file ${path}: ${problems.join("; ")}`);
   }
   const base = dirname(resolve(path));
   return {

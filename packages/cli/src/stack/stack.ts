@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { HixError } from "@hix/runtime";
-import type { CommandIo } from "../command.js";
+import type { Command } from "../command.js";
 import { ensureNats, type LocalNats } from "./nats.js";
 import { ensurePostgres, type LocalPostgres } from "./postgres.js";
 import { startService, type RunningProcess } from "./processes.js";
@@ -71,16 +71,20 @@ export async function startStack(config: ExchangeConfig, options: StackOptions):
       step(`${name} started`);
     };
 
-    await launch("router", "router", {
-      HIX_DATABASE_URL: pg.url,
-      HIX_AUDIT_PATIENT_KEY: config.auditPatientKey,
-      HIX_ROUTER_SWEEP_INTERVAL_MS: "1000",
-      ...(pg.kind === "embedded" ? { HIX_ROUTER_DB_POOL_MAX: "2" } : {}),
-    });
+    // Directory first, so the router starts with it (the embedded PostgreSQL has no LISTEN/NOTIFY
+    // across connections; there the router sees later changes by its periodic refresh).
     for (const facility of config.facilities) {
       await options.registerFacility(facility, pg.url);
       step(`facility ${facility.id} in the directory`);
     }
+    await launch("router", "router", {
+      HIX_DATABASE_URL: pg.url,
+      HIX_AUDIT_PATIENT_KEY: config.auditPatientKey,
+      HIX_ROUTER_SWEEP_INTERVAL_MS: "1000",
+      ...(pg.kind === "embedded"
+        ? { HIX_ROUTER_DB_POOL_MAX: "2", HIX_ROUTER_DIRECTORY_REFRESH_MS: "2000" }
+        : {}),
+    });
     await launch("reconciler", "reconciler", {
       HIX_DATABASE_URL: pg.url,
       HIX_RECONCILER_ALERT_FLUSH_MS: "500",
@@ -111,9 +115,9 @@ export async function startStack(config: ExchangeConfig, options: StackOptions):
 
 /** Runs a `hix` command in-process (e.g. `facility add`), failing with its stderr. */
 export async function runCommand(
-  main: (argv: readonly string[], io: CommandIo) => Promise<number>,
-  argv: readonly string[],
-  env: Record<string, string | undefined>,
+  command: Command,
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
 ): Promise<string> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -121,11 +125,12 @@ export async function runCommand(
   const errs: string[] = [];
   stdout.on("data", (c: Buffer) => out.push(c.toString("utf8")));
   stderr.on("data", (c: Buffer) => errs.push(c.toString("utf8")));
-  const code = await main(argv, { stdout, stderr, stdin: process.stdin, env, cwd: process.cwd() });
-  if (code !== 0)
+  const code = await command.run(args, { stdout, stderr, stdin: process.stdin, env, cwd: process.cwd() });
+  if (code !== 0) {
     throw new HixError(
       "stack.command_failed",
-      `hix ${argv.slice(0, 2).join(" ")} failed: ${errs.join("").trim()}`,
+      `hix ${command.path.join(" ")} failed: ${errs.join("").trim()}`,
     );
+  }
   return out.join("");
 }
