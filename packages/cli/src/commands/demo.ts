@@ -117,7 +117,10 @@ options:
         `  audit rows   ${audit}`,
         `  timings      ${outcome.map((s) => `${(s.ms / 1000).toFixed(1)}s`).join(" · ")} — total ${((Date.now() - t0) / 1000).toFixed(1)} s`,
         "",
-        "next: hix dlq list --prefix demo · hix review list --database-url … · hix audit verify --database-url …",
+        "look closer (the data stays until the next demo):",
+        `  pnpm hix dlq list --prefix ${PREFIX}`,
+        `  pnpm hix review list --database-url ${redactUrl(stack.databaseUrl)}`,
+        `  pnpm hix audit search --database-url ${redactUrl(stack.databaseUrl)}`,
         "",
       ];
       io.stdout.write(lines.join("\n"));
