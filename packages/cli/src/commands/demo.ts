@@ -9,6 +9,7 @@ import { REPO_ROOT } from "../stack/paths.js";
 import { postgresAnswers, redactUrl } from "../stack/postgres.js";
 import { runCommand, startStack, type Stack } from "../stack/stack.js";
 import { facilityAdd } from "./facility-add.js";
+import { stopSignal } from "../stack/signals.js";
 import { facilityAddArgs } from "./up.js";
 import { Observer } from "../demo/observer.js";
 import { runScenario } from "../demo/scenario.js";
@@ -62,9 +63,8 @@ options:
     say(`facilities built from ${shared} into ${workspace.root}`);
 
     let stack: Stack | undefined;
-    const interrupted = new Promise<"interrupted">((resolve) =>
-      process.once("SIGINT", () => resolve("interrupted")),
-    );
+    const signal = stopSignal();
+    const interrupted = signal.received.then(() => "interrupted" as const);
     try {
       const config = loadExchangeConfig(workspace.exchangeFile);
       stack = await startStack(config, {
@@ -138,6 +138,7 @@ options:
         await stack.stop();
         say("stopped");
       }
+      signal.dispose();
     }
   },
 };

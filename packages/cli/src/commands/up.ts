@@ -4,6 +4,7 @@ import { loadExchangeConfig, type FacilityConfig } from "../stack/exchange-confi
 import { runCommand, startStack } from "../stack/stack.js";
 import { summarize } from "../stack/processes.js";
 import { facilityAdd } from "./facility-add.js";
+import { stopSignal } from "../stack/signals.js";
 
 export const up: Command = {
   path: ["up"],
@@ -11,9 +12,10 @@ export const up: Command = {
   help: `usage: hix up [--config FILE] [--logs] [--log-level LEVEL]
 
 Starts the exchange described by an exchange file (default deploy/local/exchange.json):
-NATS and PostgreSQL are used where they answer — otherwise a local nats-server is started
-(installed, or fetched with 'pnpm nats:fetch') and an embedded PostgreSQL (PGlite) — then
-the router, the facilities' directory entries, the reconciler and one adapter per facility,
+NATS is used where it answers, otherwise a local nats-server is started (installed, or
+fetched with 'pnpm nats:fetch'); PostgreSQL is the file's databaseUrl or $HIX_DATABASE_URL,
+otherwise an embedded PostgreSQL (PGlite) with its data in the file's dataDir. Then
+the facilities' directory entries, the router, the reconciler and one adapter per facility,
 each a child process. Logs go to <dataDir>/logs/. Ctrl-C stops everything cleanly.
 
 options:
@@ -25,7 +27,9 @@ options:
       args: [...args],
       options: { config: { type: "string" }, logs: { type: "boolean" }, "log-level": { type: "string" } },
     });
-    const config = loadExchangeConfig(values.config ?? "deploy/local/exchange.json");
+    const loaded = loadExchangeConfig(values.config ?? "deploy/local/exchange.json");
+    const fromEnv = io.env["HIX_DATABASE_URL"];
+    const config = loaded.databaseUrl === undefined && fromEnv ? { ...loaded, databaseUrl: fromEnv } : loaded;
     const started = Date.now();
     const say = (text: string): void =>
       void io.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${text}\n`);
@@ -40,13 +44,15 @@ options:
       },
     });
     say(`exchange up: ${stack.services.length} services; logs in ${stack.logDir}; Ctrl-C to stop`);
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
-    say("stopping");
-    await stack.stop();
-    say("stopped");
+    const signal = stopSignal();
+    try {
+      await signal.received;
+      say("stopping");
+      await stack.stop();
+      say("stopped");
+    } finally {
+      signal.dispose();
+    }
     return EXIT.ok;
   },
 };

@@ -38,6 +38,9 @@ export async function startService(
     cwd: REPO_ROOT,
     env: { ...process.env, ...spec.env },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group: a Ctrl-C in the terminal reaches `hix up` alone, which then stops
+    // each service once, in order, with SIGTERM (a second signal would make it skip draining).
+    detached: true,
   });
   const recent: string[] = [];
   let started = false;
