@@ -19,6 +19,7 @@ import { HixError, isRetryable, type Logger } from "@hix/runtime";
 import { newId } from "@hix/proto";
 import { createAuditLedger } from "./audit-ledger.js";
 import { openDirectory } from "./directory.js";
+import { createBatchedPublisher } from "./jetstream-publisher.js";
 import { natsLocator, type Locator } from "./locate.js";
 import { createPipeline } from "./pipeline.js";
 import { startSweeper } from "./request-tracker.js";
@@ -76,8 +77,10 @@ export async function start(deps: RouterDeps): Promise<RunningRouter> {
     refreshMs: deps.directoryRefreshMs ?? 30_000,
   });
   const audit = createAuditLedger({ pool: deps.pool, logger: log, newId });
+  const publisher = createBatchedPublisher(deps.nc);
   const handler = createPipeline({
     js,
+    publish: publisher.publish,
     pool: deps.pool,
     topology: deps.topology,
     directory,
@@ -115,6 +118,7 @@ export async function start(deps: RouterDeps): Promise<RunningRouter> {
       stopped ??= (async () => {
         await consumer.stop();
         await sweeper.stop();
+        await publisher.close();
         await audit.close();
         await directory.close();
         log.info({ ...consumer.stats }, "router stopped");

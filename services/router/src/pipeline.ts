@@ -21,7 +21,6 @@ import type { JetStreamClient } from "nats";
 import {
   REPLAY_HEADER,
   ack,
-  publish,
   reject,
   subjectKind,
   type Delivery,
@@ -44,6 +43,7 @@ import { patientRefHash, type AuditEntry, type AuditLedger } from "./audit-ledge
 import { authenticateSender } from "./authorize.js";
 import type { DirectoryView } from "./directory.js";
 import { RouterRejection } from "./errors.js";
+import { jetStreamPublish, type Publish } from "./jetstream-publisher.js";
 import type { Locator } from "./locate.js";
 import { sendReceipt, type ReceiptInput } from "./receipts.js";
 import { recordAnswer, stateOfOutcome, trackRequest } from "./request-tracker.js";
@@ -52,6 +52,8 @@ import { decodeSubmission, validateEnvelope } from "./validate.js";
 
 export interface PipelineDeps {
   readonly js: JetStreamClient;
+  /** Acknowledged publishes of deliveries and receipts; `js.publish` when not given. */
+  readonly publish?: Publish;
   readonly pool: pg.Pool;
   readonly topology: Topology;
   readonly directory: DirectoryView;
@@ -72,6 +74,7 @@ export const DISCLOSURE_HEADER = "Hix-Disclosure-Action";
 export function createPipeline(deps: PipelineDeps): Handler {
   const log = deps.logger.child({ component: "pipeline" });
   const now = deps.now ?? (() => new Date());
+  const publish = deps.publish ?? jetStreamPublish(deps.js);
 
   return async (delivery) => {
     // The facility that submitted the message is the one in the subject (hix.in.<facility>.<kind>).
@@ -151,7 +154,7 @@ export function createPipeline(deps: PipelineDeps): Handler {
           envelope.toFacility === d.facility
             ? submitted
             : encodeEnvelope({ ...envelope, toFacility: d.facility });
-        return publish(deps.js, deps.topology.outSubject(d.facility, kind), bytes, {
+        return publish(deps.topology.outSubject(d.facility, kind), bytes, {
           msgId: `${envelope.id}.${d.facility}`,
           expectStream: deps.topology.streams.out.name,
           ...(d.action === undefined
@@ -224,7 +227,7 @@ export function createPipeline(deps: PipelineDeps): Handler {
       });
     }
     if (answered !== undefined) receipts.push(answered);
-    await Promise.all(receipts.map((r) => sendReceipt(deps.js, deps.topology, r)));
+    await Promise.all(receipts.map((r) => sendReceipt(publish, deps.topology, r)));
   }
 
   async function refuse(
@@ -258,7 +261,7 @@ export function createPipeline(deps: PipelineDeps): Handler {
         : auditEntry(envelope, submitter, receiver, rejection.outcome, rejection.code),
     ]);
     if (submitter !== "") {
-      await sendReceipt(deps.js, deps.topology, {
+      await sendReceipt(publish, deps.topology, {
         to: submitter,
         regardingId,
         correlationId: envelope?.correlationId || regardingId,

@@ -7,10 +7,10 @@
  * Its Nats-Msg-Id is derived from what it says (regarding id, status, facility), not from its
  * own fresh envelope id, so a redelivered message or a sweeper running twice publishes it once.
  */
-import type { JetStreamClient } from "nats";
-import { publishEnvelope, type Topology } from "@hix/bus";
+import type { Topology } from "@hix/bus";
 import type { ReceiptStatus } from "@hix/proto";
-import { PurposeOfUse, newEnvelope, receiptStatusToJSON, type Envelope } from "@hix/proto";
+import { PurposeOfUse, encodeEnvelope, newEnvelope, receiptStatusToJSON, type Envelope } from "@hix/proto";
+import type { Publish } from "./jetstream-publisher.js";
 
 /** Sender id of messages the exchange itself makes (envelope.proto from_facility). */
 export const SYSTEM_SENDER = "hix";
@@ -55,12 +55,9 @@ export function receiptMsgId(input: Pick<ReceiptInput, "regardingId" | "status" 
   return `${input.regardingId}.receipt.${status}.${input.facilityId || "-"}`;
 }
 
-export async function sendReceipt(
-  js: JetStreamClient,
-  topology: Topology,
-  input: ReceiptInput,
-): Promise<void> {
-  await publishEnvelope(js, topology.outSubject(input.to, "receipt"), receiptEnvelope(input), {
+/** Publishes the receipt and resolves once JetStream has stored it. */
+export async function sendReceipt(publish: Publish, topology: Topology, input: ReceiptInput): Promise<void> {
+  await publish(topology.outSubject(input.to, "receipt"), encodeEnvelope(receiptEnvelope(input)), {
     msgId: receiptMsgId(input),
     expectStream: topology.streams.out.name,
   });

@@ -16,6 +16,7 @@ import { withTransaction } from "@hix/db";
 import type { Topology } from "@hix/bus";
 import type { Logger } from "@hix/runtime";
 import { ReceiptStatus, TransferOutcome } from "@hix/proto";
+import { jetStreamPublish } from "./jetstream-publisher.js";
 import { sendReceipt } from "./receipts.js";
 
 type Queryable = Pick<pg.Pool, "query">;
@@ -184,7 +185,7 @@ export async function sweepExpired(options: {
         [request.envelope_id],
       );
       for (const { holder } of silent.rows) {
-        await sendReceipt(options.js, options.topology, {
+        await sendReceipt(jetStreamPublish(options.js), options.topology, {
           to: request.requester,
           regardingId: request.envelope_id,
           correlationId: request.correlation_id,
