@@ -15,6 +15,7 @@ import {
   matchPatient,
   MAX_BLOCK_SIZE,
   migrateReconcilerSchema,
+  neighborhood,
   ruleFor,
 } from "@hix/reconciler";
 import { createTestDatabase } from "@hix/testkit";
@@ -133,7 +134,7 @@ interface Loaded {
 async function loadMpi(
   pool: pg.Pool,
   records: readonly { record: LinkageRecord; entity: string }[],
-): Promise<Loaded> {
+): Promise<{ loaded: Loaded; keyRows: readonly (readonly [string, number])[] }> {
   const start = performance.now();
   const step = (what: string): void => {
     process.stderr.write(`  ${what} (${Math.round((performance.now() - start) / 1000)} s)\n`);
@@ -187,12 +188,71 @@ async function loadMpi(
     [MAX_BLOCK_SIZE],
   );
   return {
-    seconds: (performance.now() - start) / 1000,
-    records: records.length,
-    keyRows: keyRows.length,
-    links: chains.length,
-    oversizedKeys: Number(rows[0]!.n),
+    loaded: {
+      seconds: (performance.now() - start) / 1000,
+      records: records.length,
+      keyRows: keyRows.length,
+      links: chains.length,
+      oversizedKeys: Number(rows[0]!.n),
+    },
+    keyRows,
   };
+}
+
+/**
+ * What the block cap costs in recall, at this index size, computed in memory from the loaded
+ * key rows: for each probe, the candidates its keys find when blocks over `cap` are skipped,
+ * and how many of the loaded records of the same synthetic person are among them.
+ */
+function blockingRecall(
+  load: readonly { entity: string }[],
+  probe: readonly { entity: string; record: LinkageRecord }[],
+  keyRows: readonly (readonly [string, number])[],
+  caps: readonly number[],
+): Record<string, unknown> {
+  const probeKeys = probe.map((p) => blockingKeys(normalizeRecord(p.record)));
+  const wanted = new Set(probeKeys.flat());
+  const blocks = new Map<string, number[]>();
+  for (const [key, id] of keyRows)
+    if (wanted.has(key)) {
+      const b = blocks.get(key);
+      if (b === undefined) blocks.set(key, [id]);
+      else b.push(id);
+    }
+  const probeEntities = new Set(probe.map((p) => p.entity));
+  const sameEntity = new Map<string, number[]>();
+  load.forEach((r, i) => {
+    if (probeEntities.has(r.entity)) sameEntity.set(r.entity, [...(sameEntity.get(r.entity) ?? []), i + 1]);
+  });
+  return Object.fromEntries(
+    caps.map((cap) => {
+      const sizes: number[] = [];
+      let truePairs = 0;
+      let found = 0;
+      probe.forEach((p, j) => {
+        const ids = new Set<number>();
+        for (const k of probeKeys[j]!) {
+          const b = blocks.get(k);
+          if (b !== undefined && b.length <= cap) for (const id of b) ids.add(id);
+        }
+        sizes.push(ids.size);
+        for (const id of sameEntity.get(p.entity) ?? []) {
+          truePairs++;
+          if (ids.has(id)) found++;
+        }
+      });
+      sizes.sort((a, b) => a - b);
+      return [
+        `cap${cap}`,
+        {
+          meanCandidates: ms(sizes.reduce((a, b) => a + b, 0) / sizes.length),
+          p99Candidates: percentile(sizes, 99),
+          samePersonRecords: truePairs,
+          amongCandidates: found,
+        },
+      ];
+    }),
+  );
 }
 
 /**
@@ -238,8 +298,9 @@ async function incremental(size: number, probes: number): Promise<Record<string,
     const probe = all.filter((_, i) => i % stride === stride - 1).slice(0, probes);
     const load = all.filter((_, i) => i % stride !== stride - 1 || i >= stride * probes);
     process.stderr.write(`loading ${load.length} records with COPY…\n`);
-    const loaded = await loadMpi(pool, load);
+    const { loaded, keyRows } = await loadMpi(pool, load);
     process.stderr.write(`  loaded in ${Math.round(loaded.seconds)} s\n`);
+    const recall = blockingRecall(load, probe, keyRows, [...new Set([MAX_BLOCK_SIZE, 200])]);
 
     const rule = ruleFor("fs-1");
     const match: number[] = [];
@@ -270,6 +331,30 @@ async function incremental(size: number, probes: number): Promise<Record<string,
       await pool.query("SELECT record FROM mpi_records WHERE id = $1", [1 + ((i * 7919) % size)]);
       pk.push(performance.now() - p);
     }
+    // The plan of one neighbourhood read at this size (the last probe's, after its match).
+    const last = probe.at(-1)!;
+    const lastId = (
+      await pool.query<{ id: string }>("SELECT id FROM mpi_records WHERE facility_id = $1 AND local_id = $2", [
+        last.record.facilityId,
+        last.record.id,
+      ])
+    ).rows[0]!.id;
+    const plan: string[] = [];
+    await neighborhood(
+      {
+        query: (async (text: string, values?: unknown[]) => {
+          const { rows } = await pool.query<{ "QUERY PLAN": string }>(
+            `EXPLAIN (ANALYZE, BUFFERS) ${text}`,
+            values,
+          );
+          plan.push(...rows.map((r) => r["QUERY PLAN"]));
+          return { rows: [] };
+        }) as pg.PoolClient["query"],
+      },
+      Number(lastId),
+      blockingKeys(normalizeRecord(last.record)),
+    );
+    process.stderr.write(`EXPLAIN ANALYZE of the neighbourhood read (last probe):\n${plan.join("\n")}\n`);
     match.sort((a, b) => a - b);
     pk.sort((a, b) => a - b);
     const total = match.reduce((a, b) => a + b, 0);
@@ -283,6 +368,7 @@ async function incremental(size: number, probes: number): Promise<Record<string,
         keysOverMaxBlock: loaded.oversizedKeys,
       },
       probes,
+      blockingRecall: recall,
       meanCandidates: Math.round((candidates / probes) * 10) / 10,
       linkedProbes: linked,
       alerts,

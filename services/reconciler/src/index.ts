@@ -17,7 +17,7 @@ export {
   type MatchOutcome,
   type PatientInput,
 } from "./matcher.js";
-export { blockingKeys, candidates, MAX_BLOCK_SIZE } from "./mpi-store.js";
+export { blockingKeys, candidates, MAX_BLOCK_SIZE, neighborhood } from "./mpi-store.js";
 export { patientToRecord, recordKey } from "./patient-record.js";
 export { applyEnvelope, createPipeline, extractPatient } from "./pipeline.js";
 export {

@@ -28,7 +28,14 @@ import {
   type Neighborhood,
   type StoredRecord,
 } from "./mpi-store.js";
-import { explain, explanationWithoutValues, probability, summarize, type Rule } from "./rules.js";
+import {
+  explain,
+  explanationWithoutValues,
+  probability,
+  quickScore,
+  summarize,
+  type Rule,
+} from "./rules.js";
 
 type Db = Pick<pg.PoolClient, "query">;
 
@@ -188,6 +195,8 @@ export async function matchPatient(db: Db, rule: Rule, input: PatientInput): Pro
   const scored = [...hood.candidateIds]
     .filter((id) => !hood.notDuplicate.has(pairKey(selfId, id)))
     .map((id) => byId.get(id)!)
+    // Most candidates share a block but are other people: score them without explaining.
+    .filter((c) => quickScore(normalized, norm(c), rule) >= rule.thresholds.review - 1e-9)
     .map((c) => ({ c, e: explain(normalized, norm(c), rule) }))
     .filter((x) => x.e.decision !== "no-link")
     .sort((x, y) => y.e.score - x.e.score || x.c.id - y.c.id);

@@ -41,8 +41,17 @@ function toStored(row: RecordRow): StoredRecord {
   };
 }
 
-/** Blocks with more records than this are skipped, as in batch linkage (@hix/linkage blocking). */
-export const MAX_BLOCK_SIZE = 200;
+/**
+ * Blocks with more records than this are skipped, as in batch linkage (@hix/linkage blocking,
+ * which cuts at 200). The index cuts tighter: at 1 M records the wide passes (family code +
+ * birth year, order-free name codes) reach 200 for common names, and a new record then had 83
+ * candidates on average, 216 at the 99th percentile — each fetched and scored on the hot path.
+ * At 50 the same 1 000 probes keep every true pair the cap of 200 found (1 471 of 1 479 same-
+ * person records; `pnpm bench linkage` measures this on every run), with 59 candidates on
+ * average and 114 at the 99th percentile: the other passes still cover the records a skipped
+ * block holds. docs/benchmarks.md, "Reconciler and linkage".
+ */
+export const MAX_BLOCK_SIZE = 50;
 
 /** `<pass index>:<key>` for every DEFAULT_PASSES pass the record takes part in. */
 export function blockingKeys(n: NormalizedRecord): string[] {

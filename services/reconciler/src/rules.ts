@@ -11,7 +11,9 @@ import {
   DEFAULT_THRESHOLDS,
   PRIOR_PARAMETERS,
   buildModel,
+  compareRecords,
   explainPair,
+  scoreLevels,
   type Model,
   type NormalizedRecord,
   type PairExplanation,
@@ -77,6 +79,16 @@ export function bitsFor(probabilityValue: number): number {
 
 export function explain(a: NormalizedRecord, b: NormalizedRecord, r: Rule): PairExplanation {
   return explainPair(a, b, r.model, r.thresholds);
+}
+
+/**
+ * The score alone (bits), without building the explanation: the same sum as `explain` (field
+ * weights plus the location cap), at about a fifth of its cost. Incremental matching scores
+ * every candidate with it and explains only those at or above the review threshold — below it
+ * the decision is `no-link` whatever the guards say (guards only lower a match to review).
+ */
+export function quickScore(a: NormalizedRecord, b: NormalizedRecord, r: Rule): number {
+  return scoreLevels(r.model, compareRecords(a, b).levels);
 }
 
 /** The explanation without the compared values (PHI): what a link stores as its reason. */
