@@ -334,10 +334,10 @@ async function incremental(size: number, probes: number): Promise<Record<string,
     // The plan of one neighbourhood read at this size (the last probe's, after its match).
     const last = probe.at(-1)!;
     const lastId = (
-      await pool.query<{ id: string }>("SELECT id FROM mpi_records WHERE facility_id = $1 AND local_id = $2", [
-        last.record.facilityId,
-        last.record.id,
-      ])
+      await pool.query<{ id: string }>(
+        "SELECT id FROM mpi_records WHERE facility_id = $1 AND local_id = $2",
+        [last.record.facilityId, last.record.id],
+      )
     ).rows[0]!.id;
     const plan: string[] = [];
     await neighborhood(

@@ -28,14 +28,7 @@ import {
   type Neighborhood,
   type StoredRecord,
 } from "./mpi-store.js";
-import {
-  explain,
-  explanationWithoutValues,
-  probability,
-  quickScore,
-  summarize,
-  type Rule,
-} from "./rules.js";
+import { explain, explanationWithoutValues, probability, quickScore, summarize, type Rule } from "./rules.js";
 
 type Db = Pick<pg.PoolClient, "query">;
 
