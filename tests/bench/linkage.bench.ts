@@ -146,7 +146,7 @@ async function loadMpi(
   const lastOf = new Map<string, number>();
   await copyRows(
     pool,
-    "mpi_records (id, facility_id, local_id, record, enterprise_id)",
+    "mpi_records (id, facility_id, local_id, record, enterprise_id, normalized)",
     (function* () {
       for (let i = 0; i < records.length; i++) {
         const { record, entity } = records[i]!;
@@ -156,8 +156,9 @@ async function loadMpi(
         const previous = lastOf.get(entity);
         if (previous !== undefined) chains.push([previous, id]);
         lastOf.set(entity, id);
-        for (const k of blockingKeys(normalizeRecord(record))) keyRows.push([k, id]);
-        yield [id, record.facilityId!, record.id, JSON.stringify(record), eid];
+        const normalized = normalizeRecord(record);
+        for (const k of blockingKeys(normalized)) keyRows.push([k, id]);
+        yield [id, record.facilityId!, record.id, JSON.stringify(record), eid, JSON.stringify(normalized)];
         if (id % 200_000 === 0) process.stderr.write(`  records ${id}\n`);
       }
     })(),

@@ -100,6 +100,7 @@ export async function matchPatient(db: Db, rule: Rule, input: PatientInput): Pro
     facilityId: input.facilityId,
     localId: input.localId,
     record: input.record,
+    normalized,
     enterpriseId: newId(),
     keys,
     event: { eventId: recordEventId, actor: AUTO_ACTOR, reason: input.intake, envelopeId: input.envelopeId },
@@ -115,7 +116,7 @@ export async function matchPatient(db: Db, rule: Rule, input: PatientInput): Pro
     } else {
       const before = normalizeRecord(existing.record);
       const changes = identityChanges(before, normalized, rule);
-      self = await updateRecord(db, existing.id, input.record);
+      self = await updateRecord(db, existing.id, input.record, normalized);
       if (changes.length > 0)
         alert(
           "conflict",
@@ -181,7 +182,8 @@ export async function matchPatient(db: Db, rule: Rule, input: PatientInput): Pro
   const normalizedOf = new Map<number, NormalizedRecord>([[selfId, normalized]]);
   const norm = (r: StoredRecord): NormalizedRecord => {
     let n = normalizedOf.get(r.id);
-    if (n === undefined) normalizedOf.set(r.id, (n = normalizeRecord(r.record)));
+    // Stored at write time (migrations/0003); rows written before it are normalized here.
+    if (n === undefined) normalizedOf.set(r.id, (n = r.normalized ?? normalizeRecord(r.record)));
     return n;
   };
 

@@ -12,6 +12,8 @@ export interface StoredRecord {
   readonly facilityId: string;
   readonly localId: string;
   readonly record: LinkageRecord;
+  /** `record` normalized when it was written (migrations/0003); undefined for older rows. */
+  readonly normalized: NormalizedRecord | undefined;
   readonly version: number;
   readonly enterpriseId: string;
   readonly retired: boolean;
@@ -22,12 +24,13 @@ interface RecordRow {
   facility_id: string;
   local_id: string;
   record: LinkageRecord;
+  normalized: NormalizedRecord | null;
   version: number;
   enterprise_id: string;
   retired: boolean;
 }
 
-const COLUMNS = "id, facility_id, local_id, record, version, enterprise_id, retired";
+const COLUMNS = "id, facility_id, local_id, record, normalized, version, enterprise_id, retired";
 
 function toStored(row: RecordRow): StoredRecord {
   return {
@@ -35,6 +38,7 @@ function toStored(row: RecordRow): StoredRecord {
     facilityId: row.facility_id,
     localId: row.local_id,
     record: row.record,
+    normalized: row.normalized ?? undefined,
     version: row.version,
     enterpriseId: row.enterprise_id,
     retired: row.retired,
@@ -97,18 +101,6 @@ export async function recordsById(db: Db, ids: readonly number[]): Promise<Store
   return rows.map(toStored);
 }
 
-export async function insertRecord(
-  db: Db,
-  r: { facilityId: string; localId: string; record: LinkageRecord; enterpriseId: string },
-): Promise<StoredRecord> {
-  const { rows } = await db.query<RecordRow>(
-    `INSERT INTO mpi_records (facility_id, local_id, record, enterprise_id) VALUES ($1, $2, $3, $4)
-     RETURNING ${COLUMNS}`,
-    [r.facilityId, r.localId, JSON.stringify(r.record), r.enterpriseId],
-  );
-  return toStored(rows[0]!);
-}
-
 /**
  * Inserts a new record, its blocking keys and its `record` event in one statement (one round
  * trip on the hot path). Undefined when (facility, local id) already exists — the caller holds
@@ -120,6 +112,7 @@ export async function insertNewRecord(
     facilityId: string;
     localId: string;
     record: LinkageRecord;
+    normalized: NormalizedRecord;
     enterpriseId: string;
     keys: readonly string[];
     event: { eventId: string; actor: string; reason: string; envelopeId: string | undefined };
@@ -127,7 +120,8 @@ export async function insertNewRecord(
 ): Promise<StoredRecord | undefined> {
   const { rows } = await db.query<RecordRow>(
     `WITH r AS (
-       INSERT INTO mpi_records (facility_id, local_id, record, enterprise_id) VALUES ($1, $2, $3, $4)
+       INSERT INTO mpi_records (facility_id, local_id, record, enterprise_id, normalized)
+       VALUES ($1, $2, $3, $4, $10)
        ON CONFLICT (facility_id, local_id) DO NOTHING
        RETURNING ${COLUMNS}
      ), k AS (
@@ -148,16 +142,22 @@ export async function insertNewRecord(
       r.event.actor,
       r.event.reason,
       r.event.envelopeId ?? null,
+      JSON.stringify(r.normalized),
     ],
   );
   return rows[0] === undefined ? undefined : toStored(rows[0]);
 }
 
-export async function updateRecord(db: Db, id: number, record: LinkageRecord): Promise<StoredRecord> {
+export async function updateRecord(
+  db: Db,
+  id: number,
+  record: LinkageRecord,
+  normalized: NormalizedRecord,
+): Promise<StoredRecord> {
   const { rows } = await db.query<RecordRow>(
-    `UPDATE mpi_records SET record = $2, version = version + 1, updated_at = now() WHERE id = $1
-     RETURNING ${COLUMNS}`,
-    [id, JSON.stringify(record)],
+    `UPDATE mpi_records SET record = $2, normalized = $3, version = version + 1, updated_at = now()
+     WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, JSON.stringify(record), JSON.stringify(normalized)],
   );
   return toStored(rows[0]!);
 }

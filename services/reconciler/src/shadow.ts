@@ -107,6 +107,7 @@ export async function shadowRun(
         facilityId: row.facility_id,
         localId: row.local_id,
         record: row.record,
+        normalized: undefined,
         version: row.version,
         enterpriseId: row.enterprise_id,
         retired: row.retired,
@@ -117,7 +118,7 @@ export async function shadowRun(
       for (const c of await candidates(pool, blockingKeys(n), self.id)) {
         if (c.id < self.id) continue; // each pair once, from its lower id
         pairsCompared++;
-        const e = explain(n, normalizeRecord(c.record), rule);
+        const e = explain(n, c.normalized ?? normalizeRecord(c.record), rule);
         note(self, c, e.decision, e.score);
       }
     }
