@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
 import { createPool, withTransaction } from "@hix/db";
-import type { LinkageRecord } from "@hix/linkage";
+import { normalizeRecord, type LinkageRecord } from "@hix/linkage";
 import { createTestDatabase, type TestDatabase } from "@hix/testkit";
 import { migrateReconcilerSchema } from "./app.js";
 import { matchPatient, type MatchOutcome } from "./matcher.js";
@@ -67,5 +67,41 @@ describe("matchPatient", () => {
     );
     expect(rows.map((r) => r.auto_linked).sort()).toEqual([false, true]);
     expect(rows.find((r) => !r.auto_linked)?.reason).toMatch(/^match not linked \(guard possible-jr-sr/);
+  });
+
+  it("stores the normalized record with each version, and matches rows written before it was stored", async () => {
+    const first = await announce("fac-a", "N1", {
+      given: "Margaret",
+      family: "O'Neill",
+      birthDate: "1950-02-11",
+      postalCode: "62701",
+      sex: "F",
+    });
+    const stored = async (id: number): Promise<unknown> =>
+      (await pool.query<{ n: unknown }>("SELECT normalized AS n FROM mpi_records WHERE id = $1", [id]))
+        .rows[0]!.n;
+    const asStored = (r: LinkageRecord): unknown => JSON.parse(JSON.stringify(normalizeRecord(r)));
+    const v1: LinkageRecord = {
+      id: "N1",
+      given: "Margaret",
+      family: "O'Neill",
+      birthDate: "1950-02-11",
+      postalCode: "62701",
+      sex: "F",
+    };
+    expect(await stored(first.recordId)).toEqual(asStored(v1));
+
+    // A new version rewrites it along with the record.
+    const v2 = { ...v1, postalCode: "62702" };
+    await announce("fac-a", "N1", v2);
+    expect(await stored(first.recordId)).toEqual(asStored(v2));
+
+    // A row from before migrations/0003 (normalized NULL) is normalized when read: Peggy is a
+    // nickname of Margaret, which only the normalized form knows.
+    await pool.query("UPDATE mpi_records SET normalized = NULL WHERE id = $1", [first.recordId]);
+    const other = await announce("fac-b", "N2", { ...v2, given: "Peggy" });
+    expect(other.candidates).toBe(1);
+    expect(other.linked).toBe(1);
+    expect(await enterpriseOf(other.recordId)).toBe(await enterpriseOf(first.recordId));
   });
 });
