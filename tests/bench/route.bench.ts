@@ -7,6 +7,7 @@
 // (latency percentiles).
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { AckPolicy, connect, nanos, type JetStreamClient, type NatsConnection } from "nats";
@@ -29,6 +30,11 @@ interface Phase {
   seconds: number;
   msgsPerSec: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
+  /**
+   * CPU time (user + system) the middle process spent per message while the phase ran: the
+   * figure that depends least on what else the shared cores are doing.
+   */
+  middleCpuMsPerMsg: number | null;
 }
 
 const WINDOW = 256;
@@ -76,13 +82,25 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
   }
   const median = (phases: Phase[]): number =>
     phases.map((p) => p.msgsPerSec).sort((a, b) => a - b)[Math.floor(phases.length / 2)] ?? 0;
+  const medianCpu = (phases: Phase[]): number | null =>
+    phases.map((p) => p.middleCpuMsPerMsg ?? Infinity).sort((a, b) => a - b)[
+      Math.floor((phases.length - 1) / 2)
+    ] ?? null;
   return {
     server: `${nc.info?.version ?? "unknown"} at ${url}`,
     payloadBytes: encodeEnvelope(sampleEnvelope(0)).byteLength,
     inFlightWindow: WINDOW,
     saturation: {
-      bare: { medianMsgsPerSec: median(saturation.bare), rounds: saturation.bare },
-      routed: { medianMsgsPerSec: median(saturation.routed), rounds: saturation.routed },
+      bare: {
+        medianMsgsPerSec: median(saturation.bare),
+        medianCpuMsPerMsg: medianCpu(saturation.bare),
+        rounds: saturation.bare,
+      },
+      routed: {
+        medianMsgsPerSec: median(saturation.routed),
+        medianCpuMsPerMsg: medianCpu(saturation.routed),
+        rounds: saturation.routed,
+      },
       ratioRoutedToBare: round2(median(saturation.routed) / median(saturation.bare)),
       target: ">= 0.7",
     },
@@ -149,6 +167,7 @@ async function measure(
   }
   const middle = await startMiddle(contender, topology, databaseUrl);
 
+  const cpu0 = processCpuMs(middle.pid);
   const start0 = performance.now();
   await publishAll(
     js,
@@ -160,6 +179,7 @@ async function measure(
   );
   await finished;
   const seconds = (performance.now() - start0) / 1000;
+  const cpu1 = processCpuMs(middle.pid);
   middle.kill("SIGTERM");
   await once(middle, "exit");
   await dest.close();
@@ -173,7 +193,22 @@ async function measure(
     seconds: round2(seconds),
     msgsPerSec: Math.round(count / seconds),
     latencyMs: { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99), max: pct(1) },
+    middleCpuMsPerMsg:
+      cpu0 === null || cpu1 === null ? null : Math.round(((cpu1 - cpu0) / count) * 1000) / 1000,
   };
+}
+
+/** User + system CPU time of a process in ms, from /proc (Linux; null elsewhere). */
+function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after "(comm) ": state is 0, utime 11, stime 12, in clock ticks (USER_HZ = 100).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 const MIDDLE = fileURLToPath(new URL("../router/route-middle.ts", import.meta.url));
