@@ -184,6 +184,10 @@ async function loadMpi(
   await pool.query("VACUUM ANALYZE mpi_records");
   await pool.query("VACUUM ANALYZE mpi_blocking_keys");
   await pool.query("ANALYZE mpi_links; ANALYZE mpi_events");
+  // Flush the load's dirty pages now: otherwise the checkpoint after 1.5 GB of COPY and index
+  // builds runs during the probes and its writes land in their COMMITs — a bulk-load artifact,
+  // not the steady state of an index that has been running a while.
+  await pool.query("CHECKPOINT");
   const { rows } = await pool.query<{ n: string }>(
     `SELECT count(*) AS n FROM (SELECT key FROM mpi_blocking_keys GROUP BY key HAVING count(*) > $1) s`,
     [MAX_BLOCK_SIZE],

@@ -26,7 +26,7 @@ import {
   setRetired,
   updateRecord,
   type Neighborhood,
-  type StoredRecord,
+  type Member,
 } from "./mpi-store.js";
 import { explain, explanationWithoutValues, probability, quickScore, summarize, type Rule } from "./rules.js";
 
@@ -177,15 +177,10 @@ export async function matchPatient(db: Db, rule: Rule, input: PatientInput): Pro
   const selfId = self.id;
   const byId = new Map(hood.members.map((m) => [m.id, m]));
   const enterpriseOfId = new Map(hood.members.map((m) => [m.id, m.enterpriseId]));
-  const members = new Map<string, StoredRecord[]>();
+  const members = new Map<string, Member[]>();
   for (const m of hood.members) members.set(m.enterpriseId, [...(members.get(m.enterpriseId) ?? []), m]);
-  const normalizedOf = new Map<number, NormalizedRecord>([[selfId, normalized]]);
-  const norm = (r: StoredRecord): NormalizedRecord => {
-    let n = normalizedOf.get(r.id);
-    // Stored at write time (migrations/0003); rows written before it are normalized here.
-    if (n === undefined) normalizedOf.set(r.id, (n = r.normalized ?? normalizeRecord(r.record)));
-    return n;
-  };
+  // This record as the input has it; the others as stored (migrations/0003).
+  const norm = (r: Member): NormalizedRecord => (r.id === selfId ? normalized : r.normalized);
 
   const scored = [...hood.candidateIds]
     .filter((id) => !hood.notDuplicate.has(pairKey(selfId, id)))
@@ -286,12 +281,12 @@ export async function matchPatient(db: Db, rule: Rule, input: PatientInput): Pro
  */
 function clusterConflict(
   rule: Rule,
-  left: readonly StoredRecord[],
-  right: readonly StoredRecord[],
+  left: readonly Member[],
+  right: readonly Member[],
   a: number,
   b: number,
   hood: Neighborhood,
-  norm: (r: StoredRecord) => NormalizedRecord,
+  norm: (r: Member) => NormalizedRecord,
 ): string | undefined {
   for (const x of left)
     for (const y of right)

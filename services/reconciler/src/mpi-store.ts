@@ -3,7 +3,7 @@
  * caller's transaction. Candidates are found by indexed blocking-key lookups only.
  */
 import type pg from "pg";
-import { DEFAULT_PASSES, type LinkageRecord, type NormalizedRecord } from "@hix/linkage";
+import { DEFAULT_PASSES, normalizeRecord, type LinkageRecord, type NormalizedRecord } from "@hix/linkage";
 
 type Db = Pick<pg.PoolClient, "query">;
 
@@ -213,12 +213,20 @@ export async function candidates(
   return rows.map(toStored);
 }
 
+/** A record as incremental matching compares it: its normalized form, not its source record. */
+export interface Member {
+  readonly id: number;
+  readonly facilityId: string;
+  readonly enterpriseId: string;
+  readonly normalized: NormalizedRecord;
+}
+
 /** A record's neighbourhood: what one incremental match decides over, read in one statement. */
 export interface Neighborhood {
   /** Records sharing a usable blocking key with it (not retired, not itself). */
   readonly candidateIds: ReadonlySet<number>;
   /** Every record of its enterprise patient and of its candidates' (retired ones included). */
-  readonly members: readonly StoredRecord[];
+  readonly members: readonly Member[];
   /** Pairs among `members` (pairKey) a reviewer ruled out (mpi_not_duplicate). */
   readonly notDuplicate: ReadonlySet<string>;
 }
@@ -230,7 +238,15 @@ export interface Neighborhood {
  * (mpi_records_enterprise), not-duplicate partners (pkey and mpi_not_duplicate_b).
  */
 export async function neighborhood(db: Db, selfId: number, keys: readonly string[]): Promise<Neighborhood> {
-  const { rows } = await db.query<RecordRow & { candidate: boolean; not_duplicate: string[] }>(
+  const { rows } = await db.query<{
+    id: string;
+    facility_id: string;
+    enterprise_id: string;
+    normalized: NormalizedRecord | null;
+    record: LinkageRecord | null;
+    candidate: boolean;
+    not_duplicate: string[];
+  }>(
     `WITH hits AS (
        SELECT k.key, c.record_id
        FROM unnest($1::text[]) AS k(key)
@@ -248,16 +264,21 @@ export async function neighborhood(db: Db, selfId: number, keys: readonly string
        SELECT enterprise_id FROM found
        UNION SELECT enterprise_id FROM mpi_records WHERE id = $3::bigint
      )
-     SELECT ${COLUMNS.split(", ")
-       .map((c) => `m.${c}`)
-       .join(", ")},
+     SELECT m.id, m.facility_id, m.enterprise_id, m.normalized,
+       -- The source record only for rows from before migrations/0003 (half the bytes otherwise).
+       CASE WHEN m.normalized IS NULL THEN m.record END AS record,
        m.id IN (SELECT id FROM found) AS candidate,
        ARRAY(SELECT d.record_b FROM mpi_not_duplicate d WHERE d.record_a = m.id
              UNION ALL SELECT d.record_a FROM mpi_not_duplicate d WHERE d.record_b = m.id) AS not_duplicate
      FROM enterprises e JOIN mpi_records m ON m.enterprise_id = e.enterprise_id`,
     [keys, MAX_BLOCK_SIZE, selfId],
   );
-  const members = rows.map(toStored);
+  const members = rows.map((r): Member => ({
+    id: Number(r.id),
+    facilityId: r.facility_id,
+    enterpriseId: r.enterprise_id,
+    normalized: r.normalized ?? normalizeRecord(r.record!),
+  }));
   const ids = new Set(members.map((m) => m.id));
   const notDuplicate = new Set<string>();
   for (const row of rows)
