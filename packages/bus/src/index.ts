@@ -35,3 +35,10 @@ export {
 export { kvIdempotencyStore, memoryIdempotencyStore, type IdempotencyStore } from "./idempotency.js";
 export { connectBus, type BusConnectOptions } from "./connect.js";
 export { envelopeHandler, publishEnvelope, subjectKind } from "./envelopes.js";
+export {
+  createBatchedPublisher,
+  jetStreamPublish,
+  type BatchedPublisher,
+  type PubAck,
+  type Publish,
+} from "./batched-publisher.js";

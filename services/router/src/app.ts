@@ -13,13 +13,13 @@ import {
   type ConsumerStats,
   type StreamOptions,
   type Topology,
+  createBatchedPublisher,
 } from "@hix/bus";
 import { createPool, migrate } from "@hix/db";
 import { HixError, isRetryable, type Logger } from "@hix/runtime";
 import { newId } from "@hix/proto";
 import { createAuditLedger } from "./audit-ledger.js";
 import { openDirectory } from "./directory.js";
-import { createBatchedPublisher } from "./jetstream-publisher.js";
 import { natsLocator, type Locator } from "./locate.js";
 import { createPipeline } from "./pipeline.js";
 import { startSweeper } from "./request-tracker.js";

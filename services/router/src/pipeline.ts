@@ -27,6 +27,8 @@ import {
   type Handler,
   type Outcome,
   type Topology,
+  jetStreamPublish,
+  type Publish,
 } from "@hix/bus";
 import type { Logger } from "@hix/runtime";
 import {
@@ -43,7 +45,6 @@ import { patientRefHash, type AuditEntry, type AuditLedger } from "./audit-ledge
 import { authenticateSender } from "./authorize.js";
 import type { DirectoryView } from "./directory.js";
 import { RouterRejection } from "./errors.js";
-import { jetStreamPublish, type Publish } from "./jetstream-publisher.js";
 import type { Locator } from "./locate.js";
 import { sendReceipt, type ReceiptInput } from "./receipts.js";
 import { recordAnswer, stateOfOutcome, trackRequest } from "./request-tracker.js";

@@ -7,10 +7,9 @@
  * Its Nats-Msg-Id is derived from what it says (regarding id, status, facility), not from its
  * own fresh envelope id, so a redelivered message or a sweeper running twice publishes it once.
  */
-import type { Topology } from "@hix/bus";
+import type { Publish, Topology } from "@hix/bus";
 import type { ReceiptStatus } from "@hix/proto";
 import { PurposeOfUse, encodeEnvelope, newEnvelope, receiptStatusToJSON, type Envelope } from "@hix/proto";
-import type { Publish } from "./jetstream-publisher.js";
 
 /** Sender id of messages the exchange itself makes (envelope.proto from_facility). */
 export const SYSTEM_SENDER = "hix";

@@ -13,10 +13,9 @@
 import type pg from "pg";
 import type { JetStreamClient } from "nats";
 import { withTransaction } from "@hix/db";
-import type { Topology } from "@hix/bus";
+import { jetStreamPublish, type Topology } from "@hix/bus";
 import type { Logger } from "@hix/runtime";
 import { ReceiptStatus, TransferOutcome } from "@hix/proto";
-import { jetStreamPublish } from "./jetstream-publisher.js";
 import { sendReceipt } from "./receipts.js";
 
 type Queryable = Pick<pg.Pool, "query">;

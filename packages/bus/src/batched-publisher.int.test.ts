@@ -2,9 +2,11 @@
 // (stored before it resolves, duplicates flagged, refusals rejected as retryable errors).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type JetStreamManager, type NatsConnection } from "nats";
-import { PublishError, createTopology, ensureStreams, type Topology } from "@hix/bus";
+import { PublishError } from "./publish.js";
+import { createTopology, type Topology } from "./topology.js";
+import { ensureStreams } from "./streams.js";
 import { natsUrl, uniqueName } from "@hix/testkit";
-import { createBatchedPublisher, type BatchedPublisher, type PubAck } from "./jetstream-publisher.js";
+import { createBatchedPublisher, type BatchedPublisher, type PubAck } from "./batched-publisher.js";
 
 let nc: NatsConnection;
 let jsm: JetStreamManager;

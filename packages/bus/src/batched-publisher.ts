@@ -1,11 +1,10 @@
 /**
- * Acknowledged JetStream publishes for the router's hot path, with less client work per
+ * Acknowledged JetStream publishes for hot paths (the router's), with less client work per
  * publish than nats.js 2.29's `js.publish`.
  *
  * Same guarantee: a publish is a request whose reply is JetStream's PubAck, and its promise
  * resolves only once the server has stored the message (an error reply, no responders, or no
- * reply within the timeout rejects it with a retryable `PublishError`, as `publish` in @hix/bus
- * does). `Nats-Msg-Id` and `Nats-Expected-Stream` are set as there.
+ * reply within the timeout rejects it with a retryable `PublishError`, as `publish` does). `Nats-Msg-Id` and `Nats-Expected-Stream` are set as there.
  *
  * Why not `js.publish`: per message the router makes two acknowledged publishes (the delivery
  * and the ROUTED receipt), and the router's CPU profile under `pnpm bench route` showed the
@@ -17,8 +16,8 @@
  * requests, and the publishes made during one event-loop turn leave in one socket write.
  */
 import { createInbox, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from "nats";
-import { PublishError, publish, type PublishOptions } from "@hix/bus";
 import type { JetStreamClient } from "nats";
+import { PublishError, publish, type PublishOptions } from "./publish.js";
 
 /** Publishes bytes to a JetStream subject; resolves once the server has stored them. */
 export type Publish = (subject: string, data: Uint8Array, options: PublishOptions) => Promise<unknown>;
