@@ -318,6 +318,15 @@ async function incremental(size: number, probes: number): Promise<Record<string,
     // Per probe: total, in statements, in Node (inside matchPatient, outside statements), and
     // BEGIN + COMMIT + pool checkout (outside matchPatient); with its candidate count.
     const split: { total: number; db: number; node: number; commit: number; candidates: number }[] = [];
+    // WAL written and checkpoints started during the probes: what each COMMIT has to flush.
+    const walAndCheckpoints = async (): Promise<{ lsn: string; checkpoints: number }> => {
+      const { rows } = await pool.query<{ lsn: string; checkpoints: string }>(
+        `SELECT pg_current_wal_lsn()::text AS lsn,
+                (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter) AS checkpoints`,
+      );
+      return { lsn: rows[0]!.lsn, checkpoints: Number(rows[0]!.checkpoints) };
+    };
+    const walBefore = await walAndCheckpoints();
     // Interleaved with a primary-key lookup, so the baseline sees the same machine moments.
     for (const [i, r] of probe.entries()) {
       const before = [...statements.values()].reduce((s, l) => s + l.reduce((a, b) => a + b, 0), 0);
@@ -355,6 +364,13 @@ async function incremental(size: number, probes: number): Promise<Record<string,
       await pool.query("SELECT record FROM mpi_records WHERE id = $1", [1 + ((i * 7919) % size)]);
       pk.push(performance.now() - p);
     }
+    const walAfter = await walAndCheckpoints();
+    const { rows: walRows } = await pool.query<{ bytes: string }>(
+      "SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn) AS bytes",
+      [walAfter.lsn, walBefore.lsn],
+    );
+    // The PK lookups write nothing, so this is the matches' WAL (full-page images included).
+    const walPerMatch = Math.round(Number(walRows[0]!.bytes) / probes);
     // The plan of one neighbourhood read at this size (the last probe's, after its match).
     const last = probe.at(-1)!;
     const lastId = (
@@ -419,6 +435,8 @@ async function incremental(size: number, probes: number): Promise<Record<string,
       meanMs: { total: ms(total / probes), statements: ms(inDb / probes), rest: ms((total - inDb) / probes) },
       // Where the time goes: every match, and the slowest 2 % (what the p99 is made of).
       splitMs: { all: breakdown(split), slowest2Percent: breakdown(slowest) },
+      walBytesPerMatch: walPerMatch,
+      checkpointsDuringProbes: walAfter.checkpoints - walBefore.checkpoints,
       statements: Object.fromEntries(
         [...statements.entries()]
           .sort((x, y) => y[1].reduce((a, b) => a + b, 0) - x[1].reduce((a, b) => a + b, 0))
