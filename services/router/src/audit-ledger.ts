@@ -24,7 +24,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import type pg from "pg";
-import { withTransaction } from "@hix/db";
+import { sqlStateOf, toDbError } from "@hix/db";
 import type { Logger } from "@hix/runtime";
 
 export type AuditOutcomeText = "disclosed" | "denied" | "rejected" | "failed";
@@ -146,6 +146,84 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+function rowKey(envelopeId: string, receiver: string, outcome: string): string {
+  return `${envelopeId}\u0000${receiver}\u0000${outcome}`;
+}
+
+/**
+ * Opens a transaction and locks the chain head in one round trip: BEGIN and the FOR UPDATE
+ * travel as one simple-protocol query (two statements, no parameters). The statements sent
+ * after it take their snapshot once the lock is held (READ COMMITTED), so they see every row
+ * the previous holder committed. Deadlocks and serialization failures are retried as
+ * `withTransaction` (@hix/db) does.
+ */
+async function inLockedTransaction(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient, head: { last_seq: string; last_hash: Buffer }) => Promise<void>,
+): Promise<void> {
+  const maxAttempts = 5;
+  for (let attempt = 1; ; attempt++) {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw toDbError(err, "audit append: connect");
+    }
+    let broken: Error | undefined;
+    try {
+      const results = (await client.query(LOCK_SQL)) as unknown as Array<
+        pg.QueryResult<{ last_seq: string; last_hash: Buffer }>
+      >;
+      const head = results[1]?.rows[0];
+      if (head === undefined)
+        throw new Error("audit append: audit_chain_head has no row (migration 0001 not applied?)");
+      await fn(client, head);
+      await client.query("COMMIT");
+      return;
+    } catch (err) {
+      try {
+        await client.query("ROLLBACK");
+      } catch (rollbackErr) {
+        // The connection is unusable; release(err) makes the pool discard it.
+        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+      }
+      const sqlState = sqlStateOf(err);
+      if ((sqlState === "40001" || sqlState === "40P01") && attempt < maxAttempts) continue;
+      throw toDbError(err, `audit append (attempt ${attempt} of ${maxAttempts})`);
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+const LOCK_SQL = "BEGIN; SELECT last_seq, last_hash FROM audit_chain_head FOR UPDATE";
+
+/**
+ * One statement per batch: checks that none of the rows is in the ledger yet, and only then
+ * inserts them all and moves the chain head ($17, $18). When some are present it changes
+ * nothing and returns them. Runs under the head lock taken by LOCK_SQL.
+ */
+const APPEND_SQL = `
+  WITH batch AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
+                         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[],
+                         $13::bytea[], $14::text[], $15::bytea[], $16::bytea[])
+      AS t(s, i, o, e, c, snd, rcv, k, p, oc, cd, ph, ch, sens, prv, rh)
+  ), present AS (
+    SELECT l.envelope_id, l.receiver, l.outcome
+    FROM audit_ledger l JOIN batch b ON l.envelope_id = b.e AND l.receiver = b.rcv AND l.outcome = b.oc
+  ), head AS (
+    UPDATE audit_chain_head SET last_seq = $17, last_hash = $18
+    WHERE NOT EXISTS (SELECT 1 FROM present)
+    RETURNING last_seq
+  ), appended AS (
+    INSERT INTO audit_ledger (${ROW_COLUMNS})
+    SELECT s, i, o, e, c, snd, rcv, k, p, oc, cd, ph, ch,
+           CASE WHEN sens = '' THEN '{}'::text[] ELSE string_to_array(sens, ',') END, prv, rh
+    FROM batch WHERE EXISTS (SELECT 1 FROM head)
+  )
+  SELECT envelope_id, receiver, outcome FROM present`;
+
 /** Rows per transaction at most; a bigger queue is written in several. */
 const MAX_BATCH = 500;
 
@@ -161,56 +239,53 @@ export function createAuditLedger(options: {
 
   const writeBatch = async (batch: Pending[]): Promise<void> => {
     const entries = batch.flatMap((p) => p.entries);
-    await withTransaction(pool, async (client) => {
-      const head = await client.query<{ last_seq: string; last_hash: Buffer }>(
-        "SELECT last_seq, last_hash FROM audit_chain_head FOR UPDATE",
-      );
-      let seq = Number(head.rows[0]!.last_seq);
-      let prev = head.rows[0]!.last_hash;
-      const existing = await client.query<{ envelope_id: string; receiver: string; outcome: string }>(
-        "SELECT envelope_id, receiver, outcome FROM audit_ledger WHERE envelope_id = ANY($1::text[])",
-        [[...new Set(entries.map((e) => e.envelopeId))]],
-      );
-      const seen = new Set(existing.rows.map((r) => `${r.envelope_id}\u0000${r.receiver}\u0000${r.outcome}`));
-      const rows: AuditRow[] = [];
-      for (const entry of entries) {
-        const key = `${entry.envelopeId}\u0000${entry.receiver}\u0000${entry.outcome}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const base = { ...entry, seq: ++seq, id: newId() };
-        const hash = rowHash(prev, base);
-        rows.push({ ...base, prevHash: prev, rowHash: hash });
-        prev = hash;
+    await inLockedTransaction(pool, async (client, head) => {
+      // Rows already in the ledger are skipped. The append statement itself checks for them,
+      // after the lock, and writes nothing if it finds any; then the chain is recomputed
+      // without them and the statement repeats (a redelivery — rare — costs one more round trip).
+      const present = new Set<string>();
+      for (;;) {
+        const seen = new Set(present);
+        let seq = Number(head.last_seq);
+        let prev = head.last_hash;
+        const rows: AuditRow[] = [];
+        for (const entry of entries) {
+          const key = rowKey(entry.envelopeId, entry.receiver, entry.outcome);
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const base = { ...entry, seq: ++seq, id: newId() };
+          const hash = rowHash(prev, base);
+          rows.push({ ...base, prevHash: prev, rowHash: hash });
+          prev = hash;
+        }
+        if (rows.length === 0) return;
+        const found = await client.query<{ envelope_id: string; receiver: string; outcome: string }>({
+          name: "audit_append_v1",
+          text: APPEND_SQL,
+          values: [
+            rows.map((r) => r.seq),
+            rows.map((r) => r.id),
+            rows.map((r) => r.occurredAt),
+            rows.map((r) => r.envelopeId),
+            rows.map((r) => r.correlationId),
+            rows.map((r) => r.sender),
+            rows.map((r) => r.receiver),
+            rows.map((r) => r.kind),
+            rows.map((r) => r.purpose),
+            rows.map((r) => r.outcome),
+            rows.map((r) => r.code),
+            rows.map((r) => r.patientRefHash),
+            rows.map((r) => r.contentHash),
+            rows.map((r) => r.sensitivity.join(",")),
+            rows.map((r) => r.prevHash),
+            rows.map((r) => r.rowHash),
+            seq,
+            prev,
+          ],
+        });
+        if (found.rows.length === 0) return;
+        for (const r of found.rows) present.add(rowKey(r.envelope_id, r.receiver, r.outcome));
       }
-      if (rows.length === 0) return;
-      await client.query(
-        `INSERT INTO audit_ledger (${ROW_COLUMNS})
-         SELECT s, i, o, e, c, snd, rcv, k, p, oc, cd, ph, ch,
-                CASE WHEN sens = '' THEN '{}'::text[] ELSE string_to_array(sens, ',') END, prv, rh
-         FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
-                     $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[],
-                     $13::bytea[], $14::text[], $15::bytea[], $16::bytea[])
-           AS t(s, i, o, e, c, snd, rcv, k, p, oc, cd, ph, ch, sens, prv, rh)`,
-        [
-          rows.map((r) => r.seq),
-          rows.map((r) => r.id),
-          rows.map((r) => r.occurredAt),
-          rows.map((r) => r.envelopeId),
-          rows.map((r) => r.correlationId),
-          rows.map((r) => r.sender),
-          rows.map((r) => r.receiver),
-          rows.map((r) => r.kind),
-          rows.map((r) => r.purpose),
-          rows.map((r) => r.outcome),
-          rows.map((r) => r.code),
-          rows.map((r) => r.patientRefHash),
-          rows.map((r) => r.contentHash),
-          rows.map((r) => r.sensitivity.join(",")),
-          rows.map((r) => r.prevHash),
-          rows.map((r) => r.rowHash),
-        ],
-      );
-      await client.query("UPDATE audit_chain_head SET last_seq = $1, last_hash = $2", [seq, prev]);
     });
   };
 

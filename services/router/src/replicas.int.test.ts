@@ -43,6 +43,15 @@ describe("two router replicas on one durable", () => {
     const a = await startWorker(env);
     const b = await startWorker(env);
 
+    const delivered = async (): Promise<number> => (await searchLedger(fx!.pool, { limit: 10_000 })).length;
+    // Kill replica a while messages are still being published: routers that keep pace with the
+    // publisher would otherwise have finished them all before a kill after the loop.
+    const killed = (async () => {
+      await eventually(async () => (await delivered()) >= MESSAGES / 4, 30_000);
+      a.child.kill("SIGKILL");
+      await once(a.child, "exit");
+      expect(await delivered()).toBeLessThan(MESSAGES); // it died mid-run
+    })();
     const ids: string[] = [];
     for (let i = 0; i < MESSAGES; i++) {
       const e = newEnvelope({
@@ -57,11 +66,7 @@ describe("two router replicas on one durable", () => {
       ids.push(e.id);
       await publishEnvelope(fx.js, fx.topology.inSubject("clinic-b", "record_transfer"), e);
     }
-    const delivered = async (): Promise<number> => (await searchLedger(fx!.pool, { limit: 10_000 })).length;
-    await eventually(async () => (await delivered()) >= MESSAGES / 4, 30_000);
-    a.child.kill("SIGKILL");
-    await once(a.child, "exit");
-    expect(await delivered()).toBeLessThan(MESSAGES); // it died mid-run
+    await killed;
 
     await eventually(async () => {
       const info = await fx!.jsm.consumers.info(fx!.topology.streams.in.name, "router");

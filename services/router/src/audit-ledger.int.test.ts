@@ -1,0 +1,70 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type pg from "pg";
+import { createPool } from "@hix/db";
+import { createLogger } from "@hix/runtime";
+import { createTestDatabase, type TestDatabase } from "@hix/testkit";
+import { migrateRouterSchema } from "./app.js";
+import { createAuditLedger, verifyLedger, type AuditEntry } from "./audit-ledger.js";
+
+function entry(n: number, receiver = "clinic-b"): AuditEntry {
+  const id = `01J${String(n).padStart(23, "0")}`;
+  return {
+    occurredAt: new Date(Date.UTC(2026, 2, 1, 12, 0, 0, n)),
+    envelopeId: id,
+    correlationId: id,
+    sender: "hospital-a",
+    receiver,
+    kind: "record_request",
+    purpose: "PURPOSE_OF_USE_TREATMENT",
+    outcome: "disclosed",
+    code: "",
+    patientRefHash: null,
+    contentHash: Buffer.alloc(32, n % 256),
+    sensitivity: n % 2 === 0 ? [] : ["HIV", "PSY"],
+  };
+}
+
+describe("audit ledger append (PostgreSQL)", () => {
+  let db: TestDatabase;
+  let pools: pg.Pool[];
+  let ids = 0;
+  const newId = (): string => `row-${++ids}`;
+  const logger = createLogger({ service: "audit-test", level: "silent" });
+
+  beforeEach(async () => {
+    db = await createTestDatabase("audit");
+    pools = [createPool(db.url, { max: 4 }), createPool(db.url, { max: 4 })];
+    await migrateRouterSchema(pools[0]!);
+  });
+  afterEach(async () => {
+    for (const p of pools) await p.end();
+    await db.drop();
+  });
+
+  it("keeps one dense chain with one row per key when two routers append overlapping rows at once", async () => {
+    const [a, b] = pools.map((pool) => createAuditLedger({ pool, logger, newId }));
+    // Present before: rows 0-9; then both routers append 0-59 (each its own order, in small
+    // batches so their transactions interleave), and each batch repeats a row within itself.
+    await a!.append(Array.from({ length: 10 }, (_, n) => entry(n)));
+    const work: Array<Promise<void>> = [];
+    for (let n = 0; n < 60; n += 5) {
+      const chunk = Array.from({ length: 5 }, (_, i) => entry(n + i));
+      work.push(a!.append([...chunk, chunk[0]!]));
+      work.push(b!.append([...chunk].reverse()));
+      work.push(b!.append([entry(n, "clinic-c")]));
+    }
+    await Promise.all(work);
+    await Promise.all([a!.close(), b!.close()]);
+
+    // 60 distinct rows for clinic-b and 12 for clinic-c: verify checks seq 1..72 is one chain
+    // ending at the head.
+    expect(await verifyLedger(pools[0]!)).toEqual({ ok: true, rows: 72 });
+    const { rows } = await pools[0]!.query<{ receiver: string; n: string }>(
+      "SELECT receiver, count(*) AS n FROM audit_ledger GROUP BY receiver ORDER BY receiver",
+    );
+    expect(rows).toEqual([
+      { receiver: "clinic-b", n: "60" },
+      { receiver: "clinic-c", n: "12" },
+    ]);
+  });
+});
