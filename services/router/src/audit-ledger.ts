@@ -211,7 +211,9 @@ const APPEND_SQL = `
       AS t(s, i, o, e, c, snd, rcv, k, p, oc, cd, ph, ch, sens, prv, rh)
   ), present AS (
     SELECT l.envelope_id, l.receiver, l.outcome
-    FROM audit_ledger l JOIN batch b ON l.envelope_id = b.e AND l.receiver = b.rcv AND l.outcome = b.oc
+    FROM audit_ledger l
+    WHERE l.envelope_id = ANY ($4::text[]) -- an index lookup per id, whatever the plan of the join below
+      AND (l.envelope_id, l.receiver, l.outcome) IN (SELECT e, rcv, oc FROM batch)
   ), head AS (
     UPDATE audit_chain_head SET last_seq = $17, last_hash = $18
     WHERE NOT EXISTS (SELECT 1 FROM present)
@@ -260,7 +262,6 @@ export function createAuditLedger(options: {
         }
         if (rows.length === 0) return;
         const found = await client.query<{ envelope_id: string; receiver: string; outcome: string }>({
-          name: "audit_append_v1",
           text: APPEND_SQL,
           values: [
             rows.map((r) => r.seq),
