@@ -34,6 +34,35 @@ describe("withTransaction", () => {
     expect(await value()).toBe(5);
   });
 
+  it("runs beginWith with BEGIN, hands fn its rows, and holds its lock until commit", async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const first = withTransaction(
+      pool,
+      async (c, begun) => {
+        expect(begun).toEqual([{ v: 0 }]);
+        order.push("first locked");
+        await held;
+        await c.query("UPDATE counter SET v = v + 1 WHERE id = 1");
+        order.push("first done");
+      },
+      { beginWith: "SELECT v FROM counter WHERE id = 1 FOR UPDATE" },
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const second = withTransaction(
+      pool,
+      async (_c, begun) => {
+        order.push(`second locked, saw ${String(begun[0]?.["v"])}`);
+      },
+      { beginWith: "SELECT v FROM counter WHERE id = 1 FOR UPDATE" },
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    release();
+    await Promise.all([first, second]);
+    expect(order).toEqual(["first locked", "first done", "second locked, saw 1"]);
+  });
+
   it("rolls back when fn throws, and passes the caller's error through unchanged", async () => {
     const boom = new Error("caller failed");
     const err = await withTransaction(pool, async (c) => {

@@ -24,7 +24,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import type pg from "pg";
-import { sqlStateOf, toDbError } from "@hix/db";
+import { withTransaction } from "@hix/db";
 import type { Logger } from "@hix/runtime";
 
 export type AuditOutcomeText = "disclosed" | "denied" | "rejected" | "failed";
@@ -151,52 +151,11 @@ function rowKey(envelopeId: string, receiver: string, outcome: string): string {
 }
 
 /**
- * Opens a transaction and locks the chain head in one round trip: BEGIN and the FOR UPDATE
- * travel as one simple-protocol query (two statements, no parameters). The statements sent
+ * The chain head is locked in the same round trip as BEGIN (`beginWith`). The statements sent
  * after it take their snapshot once the lock is held (READ COMMITTED), so they see every row
- * the previous holder committed. Deadlocks and serialization failures are retried as
- * `withTransaction` (@hix/db) does.
+ * the previous holder committed.
  */
-async function inLockedTransaction(
-  pool: pg.Pool,
-  fn: (client: pg.PoolClient, head: { last_seq: string; last_hash: Buffer }) => Promise<void>,
-): Promise<void> {
-  const maxAttempts = 5;
-  for (let attempt = 1; ; attempt++) {
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (err) {
-      throw toDbError(err, "audit append: connect");
-    }
-    let broken: Error | undefined;
-    try {
-      const results = (await client.query(LOCK_SQL)) as unknown as Array<
-        pg.QueryResult<{ last_seq: string; last_hash: Buffer }>
-      >;
-      const head = results[1]?.rows[0];
-      if (head === undefined)
-        throw new Error("audit append: audit_chain_head has no row (migration 0001 not applied?)");
-      await fn(client, head);
-      await client.query("COMMIT");
-      return;
-    } catch (err) {
-      try {
-        await client.query("ROLLBACK");
-      } catch (rollbackErr) {
-        // The connection is unusable; release(err) makes the pool discard it.
-        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-      }
-      const sqlState = sqlStateOf(err);
-      if ((sqlState === "40001" || sqlState === "40P01") && attempt < maxAttempts) continue;
-      throw toDbError(err, `audit append (attempt ${attempt} of ${maxAttempts})`);
-    } finally {
-      client.release(broken);
-    }
-  }
-}
-
-const LOCK_SQL = "BEGIN; SELECT last_seq, last_hash FROM audit_chain_head FOR UPDATE";
+const LOCK_HEAD_SQL = "SELECT last_seq, last_hash FROM audit_chain_head FOR UPDATE";
 
 /**
  * One statement per batch: checks that none of the rows is in the ledger yet, and only then
@@ -241,53 +200,60 @@ export function createAuditLedger(options: {
 
   const writeBatch = async (batch: Pending[]): Promise<void> => {
     const entries = batch.flatMap((p) => p.entries);
-    await inLockedTransaction(pool, async (client, head) => {
-      // Rows already in the ledger are skipped. The append statement itself checks for them,
-      // after the lock, and writes nothing if it finds any; then the chain is recomputed
-      // without them and the statement repeats (a redelivery — rare — costs one more round trip).
-      const present = new Set<string>();
-      for (;;) {
-        const seen = new Set(present);
-        let seq = Number(head.last_seq);
-        let prev = head.last_hash;
-        const rows: AuditRow[] = [];
-        for (const entry of entries) {
-          const key = rowKey(entry.envelopeId, entry.receiver, entry.outcome);
-          if (seen.has(key)) continue;
-          seen.add(key);
-          const base = { ...entry, seq: ++seq, id: newId() };
-          const hash = rowHash(prev, base);
-          rows.push({ ...base, prevHash: prev, rowHash: hash });
-          prev = hash;
+    await withTransaction(
+      pool,
+      async (client, begun) => {
+        const head = begun[0] as { last_seq: string; last_hash: Buffer } | undefined;
+        if (head === undefined)
+          throw new Error("audit append: audit_chain_head has no row (migration 0001 not applied?)");
+        // Rows already in the ledger are skipped. The append statement itself checks for them,
+        // after the lock, and writes nothing if it finds any; then the chain is recomputed
+        // without them and the statement repeats (a redelivery — rare — costs one more round trip).
+        const present = new Set<string>();
+        for (;;) {
+          const seen = new Set(present);
+          let seq = Number(head.last_seq);
+          let prev = head.last_hash;
+          const rows: AuditRow[] = [];
+          for (const entry of entries) {
+            const key = rowKey(entry.envelopeId, entry.receiver, entry.outcome);
+            if (seen.has(key)) continue;
+            seen.add(key);
+            const base = { ...entry, seq: ++seq, id: newId() };
+            const hash = rowHash(prev, base);
+            rows.push({ ...base, prevHash: prev, rowHash: hash });
+            prev = hash;
+          }
+          if (rows.length === 0) return;
+          const found = await client.query<{ envelope_id: string; receiver: string; outcome: string }>({
+            text: APPEND_SQL,
+            values: [
+              rows.map((r) => r.seq),
+              rows.map((r) => r.id),
+              rows.map((r) => r.occurredAt),
+              rows.map((r) => r.envelopeId),
+              rows.map((r) => r.correlationId),
+              rows.map((r) => r.sender),
+              rows.map((r) => r.receiver),
+              rows.map((r) => r.kind),
+              rows.map((r) => r.purpose),
+              rows.map((r) => r.outcome),
+              rows.map((r) => r.code),
+              rows.map((r) => r.patientRefHash),
+              rows.map((r) => r.contentHash),
+              rows.map((r) => r.sensitivity.join(",")),
+              rows.map((r) => r.prevHash),
+              rows.map((r) => r.rowHash),
+              seq,
+              prev,
+            ],
+          });
+          if (found.rows.length === 0) return;
+          for (const r of found.rows) present.add(rowKey(r.envelope_id, r.receiver, r.outcome));
         }
-        if (rows.length === 0) return;
-        const found = await client.query<{ envelope_id: string; receiver: string; outcome: string }>({
-          text: APPEND_SQL,
-          values: [
-            rows.map((r) => r.seq),
-            rows.map((r) => r.id),
-            rows.map((r) => r.occurredAt),
-            rows.map((r) => r.envelopeId),
-            rows.map((r) => r.correlationId),
-            rows.map((r) => r.sender),
-            rows.map((r) => r.receiver),
-            rows.map((r) => r.kind),
-            rows.map((r) => r.purpose),
-            rows.map((r) => r.outcome),
-            rows.map((r) => r.code),
-            rows.map((r) => r.patientRefHash),
-            rows.map((r) => r.contentHash),
-            rows.map((r) => r.sensitivity.join(",")),
-            rows.map((r) => r.prevHash),
-            rows.map((r) => r.rowHash),
-            seq,
-            prev,
-          ],
-        });
-        if (found.rows.length === 0) return;
-        for (const r of found.rows) present.add(rowKey(r.envelope_id, r.receiver, r.outcome));
-      }
-    });
+      },
+      { beginWith: LOCK_HEAD_SQL },
+    );
   };
 
   const kick = (): void => {
