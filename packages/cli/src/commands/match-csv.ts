@@ -3,24 +3,11 @@
  * reports each bad row by line number instead of failing the file, and the two accepted layouts —
  * hix canonical and FEBRL (the record-linkage benchmark format: space after commas, YYYYMMDD).
  */
+import { CANONICAL_CSV_COLUMNS } from "@hix/csv";
 import type { LinkageRecord } from "@hix/linkage";
 
-export const CANONICAL_HEADER = [
-  "record_id",
-  "facility_id",
-  "mrn",
-  "given_name",
-  "middle_name",
-  "family_name",
-  "birth_date",
-  "sex",
-  "address_line",
-  "city",
-  "state",
-  "postal_code",
-  "phone",
-  "ssn",
-] as const;
+/** The hix canonical patient export's columns, as `@hix/csv` defines them. */
+export const CANONICAL_HEADER = CANONICAL_CSV_COLUMNS;
 
 export const FEBRL_HEADER = [
   "rec_id",

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { CANONICAL_CSV_COLUMNS, CANONICAL_CSV_MAPPING } from "@hix/csv";
 import { parse, serialize } from "@hix/hl7v2";
 import { HixError } from "@hix/runtime";
 import { REPO_ROOT } from "../stack/paths.js";
@@ -177,8 +178,7 @@ export async function buildWorkspace(
       ];
     }),
   ];
-  const header =
-    "record_id,facility_id,mrn,given_name,middle_name,family_name,birth_date,sex,address_line,city,state,postal_code,phone,ssn";
+  const header = CANONICAL_CSV_COLUMNS.join(",");
   const practiceExport = [header, ...rows.map((r) => r.map(csvCell).join(","))].join("\n") + "\n";
   writeProfile(dir("practice"), {
     id: FACILITIES.practice,
@@ -190,28 +190,8 @@ export async function buildWorkspace(
     quarantineDir: "quarantine",
     recordStore: { kind: "fhir-folder", dir: "records" },
     policy: { allowPurposes: ["TREATMENT", "REFERRAL"] },
-    csv: {
-      delimiter: ",",
-      header: true,
-      trim: true,
-      fields: {
-        recordId: "record_id",
-        mrn: "mrn",
-        given: "given_name",
-        middle: "middle_name",
-        family: "family_name",
-        birthDate: "birth_date",
-        sex: "sex",
-        addressLine: "address_line",
-        city: "city",
-        state: "state",
-        postalCode: "postal_code",
-        phone: "phone",
-        ssn: "ssn",
-      },
-      dateFormats: ["YYYY-MM-DD"],
-      mrnSystem: "urn:oid:2.16.840.1.113883.19.5",
-    },
+    // The export uses the hix canonical header, so its mapping is the canonical one.
+    csv: { ...CANONICAL_CSV_MAPPING, mrnSystem: "urn:oid:2.16.840.1.113883.19.5" },
   });
 
   // ---------------------------------------------------------------- the hospital (HL7 v2 over MLLP)
