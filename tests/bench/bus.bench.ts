@@ -7,6 +7,7 @@ import { createLogger } from "@hix/runtime";
 import { ack, createTopology, ensureStreams, publish, startConsumer, type Topology } from "@hix/bus";
 import { natsUrl, uniqueName } from "@hix/testkit";
 import { PurposeOfUse, ReceiptStatus, encodeEnvelope, newEnvelope } from "@hix/proto";
+import { latencySummary, round2 } from "./stats.js";
 
 interface Phase {
   messages: number;
@@ -100,14 +101,11 @@ async function measure(
   const seconds = (performance.now() - start) / 1000;
   await stopConsumer();
   for (const s of Object.values(topology.streams)) await jsm.streams.delete(s.name);
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number): number =>
-    round2(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!);
   return {
     messages: count,
     seconds: round2(seconds),
     msgsPerSec: Math.round(count / seconds),
-    latencyMs: { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99), max: pct(1) },
+    latencyMs: latencySummary(latencies),
   };
 }
 
@@ -207,5 +205,3 @@ function samplePayload(): Uint8Array {
   });
   return encodeEnvelope(envelope);
 }
-
-const round2 = (n: number): number => Math.round(n * 100) / 100;

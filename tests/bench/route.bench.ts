@@ -24,6 +24,7 @@ import {
 } from "@hix/proto";
 import { migrateRouterSchema, saveFacility } from "@hix/router";
 import { createTestDatabase, natsUrl, uniqueName } from "@hix/testkit";
+import { latencySummary, round2 } from "./stats.js";
 
 interface Phase {
   messages: number;
@@ -185,14 +186,11 @@ async function measure(
   await dest.close();
   await destLoop;
   for (const s of Object.values(topology.streams)) await jsm.streams.delete(s.name);
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number): number =>
-    round2(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!);
   return {
     messages: count,
     seconds: round2(seconds),
     msgsPerSec: Math.round(count / seconds),
-    latencyMs: { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99), max: pct(1) },
+    latencyMs: latencySummary(latencies),
     middleCpuMsPerMsg:
       cpu0 === null || cpu1 === null ? null : Math.round(((cpu1 - cpu0) / count) * 1000) / 1000,
   };
@@ -283,5 +281,3 @@ function sampleEnvelope(i: number): Envelope {
     },
   });
 }
-
-const round2 = (n: number): number => Math.round(n * 100) / 100;
