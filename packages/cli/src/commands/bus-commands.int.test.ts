@@ -95,6 +95,16 @@ describe("hix send", () => {
     expect(r.stderr).toMatch(/has no body/);
   });
 
+  it("refuses a file that is not JSON without quoting it", async () => {
+    const file = join(dir, "broken.json");
+    // An unquoted value: V8's own message would quote the text around it ("…family": Quillfeath…").
+    writeFileSync(file, '{"recordRequest": {"patient": {"names": [{"family": Quillfeather}]}}}');
+    const r = await runHix(["send", file, "--from", "hospital-a", "--wait", "0"], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is not valid JSON/);
+    expect(r.stderr).not.toContain("Quillfeath");
+  });
+
   it("says NATS is unreachable with exit 3", async () => {
     const file = join(dir, "request2.json");
     writeFileSync(file, JSON.stringify({ purposeOfUse: "PURPOSE_OF_USE_TREATMENT", recordRequest: {} }));

@@ -100,13 +100,18 @@ function readEnvelope(
   file: string,
   values: { from?: string | undefined; to?: string | undefined; purpose?: string | undefined },
 ): Envelope {
+  let text: string;
+  try {
+    text = readFileSync(file === "-" ? 0 : file, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file === "-" ? 0 : file, "utf8"));
-  } catch (err) {
-    throw new UsageError(
-      `cannot read ${file} as JSON: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`,
-    );
+    json = JSON.parse(text);
+  } catch {
+    // V8's message quotes the text around the error, and this file holds patient criteria.
+    throw new UsageError(`${file} is not valid JSON (${text.length} characters)`);
   }
   const parsed = Envelope.fromJSON(json);
   if (parsed.body === undefined) {
