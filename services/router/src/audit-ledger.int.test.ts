@@ -42,7 +42,8 @@ describe("audit ledger append (PostgreSQL)", () => {
   });
 
   it("keeps one dense chain with one row per key when two routers append overlapping rows at once", async () => {
-    const [a, b] = pools.map((pool) => createAuditLedger({ pool, logger, newId }));
+    // No group wait, so the two routers' small transactions interleave as much as they can.
+    const [a, b] = pools.map((pool) => createAuditLedger({ pool, logger, newId, groupWaitMs: 0 }));
     // Present before: rows 0-9; then both routers append 0-59 (each its own order, in small
     // batches so their transactions interleave), and each batch repeats a row within itself.
     await a!.append(Array.from({ length: 10 }, (_, n) => entry(n)));
@@ -66,5 +67,28 @@ describe("audit ledger append (PostgreSQL)", () => {
       { receiver: "clinic-b", n: "60" },
       { receiver: "clinic-c", n: "12" },
     ]);
+  });
+
+  it("writes the rows that arrive within the group wait in one transaction, and each batch after it in another", async () => {
+    const ledger = createAuditLedger({ pool: pools[0]!, logger, newId, groupWaitMs: 20 });
+    // Thirty messages' rows arrive a few ms apart, as the pipeline appends them.
+    const first: Array<Promise<void>> = [];
+    for (let n = 0; n < 30; n++) {
+      first.push(ledger.append([entry(n)]));
+      if (n % 10 === 9) await new Promise((r) => setTimeout(r, 2));
+    }
+    await Promise.all(first);
+    await ledger.append([entry(30)]);
+    await ledger.close();
+
+    // xmin is the id of the transaction that inserted the row.
+    const { rows } = await pools[0]!.query<{ tx: string; n: string; first: string; last: string }>(
+      "SELECT xmin::text AS tx, count(*) AS n, min(seq) AS first, max(seq) AS last FROM audit_ledger GROUP BY 1 ORDER BY 3",
+    );
+    expect(rows).toEqual([
+      { tx: expect.any(String), n: "30", first: "1", last: "30" },
+      { tx: expect.any(String), n: "1", first: "31", last: "31" },
+    ]);
+    expect(await verifyLedger(pools[0]!)).toEqual({ ok: true, rows: 31 });
   });
 });

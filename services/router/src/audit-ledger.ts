@@ -188,15 +188,29 @@ const APPEND_SQL = `
 /** Rows per transaction at most; a bigger queue is written in several. */
 const MAX_BATCH = 500;
 
+/**
+ * How long queued rows wait for company before their transaction starts (unless a full batch is
+ * queued). Without the wait the next transaction starts as soon as the last one commits, with
+ * whatever few rows arrived meanwhile; at 1,000 messages/s a 5 ms wait gathers about 13 rows
+ * per transaction instead of 5, and PostgreSQL's CPU per message drops by a third
+ * (docs/benchmarks.md). Deliveries are not held up: the pipeline publishes before it audits,
+ * and only the ack waits.
+ */
+const DEFAULT_GROUP_WAIT_MS = 5;
+
 export function createAuditLedger(options: {
   pool: pg.Pool;
   logger: Logger;
   newId: () => string;
+  groupWaitMs?: number;
 }): AuditLedger {
   const { pool, newId } = options;
+  const groupWaitMs = options.groupWaitMs ?? DEFAULT_GROUP_WAIT_MS;
   const log = options.logger.child({ component: "audit" });
   let queue: Pending[] = [];
+  let queuedRows = 0;
   let writing: Promise<void> | undefined;
+  let waiting: NodeJS.Timeout | undefined;
 
   const writeBatch = async (batch: Pending[]): Promise<void> => {
     const entries = batch.flatMap((p) => p.entries);
@@ -256,7 +270,22 @@ export function createAuditLedger(options: {
     );
   };
 
+  /** Starts a transaction for what is queued: at once when a full batch waits, else after the group wait. */
   const kick = (): void => {
+    if (writing !== undefined || queue.length === 0) return;
+    if (queuedRows < MAX_BATCH && groupWaitMs > 0) {
+      waiting ??= setTimeout(() => {
+        waiting = undefined;
+        write();
+      }, groupWaitMs);
+      return;
+    }
+    write();
+  };
+
+  const write = (): void => {
+    if (waiting !== undefined) clearTimeout(waiting);
+    waiting = undefined;
     if (writing !== undefined || queue.length === 0) return;
     const batch: Pending[] = [];
     let rows = 0;
@@ -265,6 +294,7 @@ export function createAuditLedger(options: {
       batch.push(next);
       rows += next.entries.length;
     }
+    queuedRows -= rows;
     writing = writeBatch(batch)
       .then(
         () => batch.forEach((p) => p.resolve()),
@@ -284,6 +314,7 @@ export function createAuditLedger(options: {
       if (entries.length === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         queue.push({ entries, resolve, reject });
+        queuedRows += entries.length;
         kick();
       });
     },
@@ -295,8 +326,10 @@ export function createAuditLedger(options: {
       return rows;
     },
     async close() {
+      write(); // what is waiting for company goes now
       while (writing !== undefined) await writing;
       queue = [];
+      queuedRows = 0;
     },
   };
 }
