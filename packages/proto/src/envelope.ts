@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Envelope } from "./gen/hix/v1/envelope.js";
 import {
@@ -92,7 +92,7 @@ export function bodyHash(envelope: Pick<Envelope, "body">): Buffer {
   if (envelope.body === undefined) {
     throw new EnvelopeBodyMissingError("cannot hash hix.v1.Envelope: no body");
   }
-  return createHash("sha256").update(writeBody(envelope.body).finish()).digest();
+  return hash("sha256", writeBody(envelope.body).finish(), "buffer");
 }
 
 /** Whether an envelope's content_hash matches its body. */

@@ -49,4 +49,17 @@ describe("ulid", () => {
     const randoms = Array.from({ length: 100 }, () => next().slice(10));
     expect(new Set(randoms).size).toBe(100);
   });
+
+  it("carries from the lower to the upper random half, and past the last value to the next millisecond", () => {
+    const bytes = (hex: string) => (): Uint8Array => Buffer.from(hex, "hex");
+    const carry = ulidGenerator(() => 7_000, bytes("0000000000ffffffffff"));
+    const [a, b] = [carry(), carry()];
+    expect(a.slice(10)).toBe("0000000" + "0" + "ZZZZZZZZ");
+    expect(b.slice(10)).toBe("00000001" + "00000000");
+    const full = ulidGenerator(() => 7_000, bytes("ffffffffffffffffffff"));
+    const [c, d] = [full(), full()];
+    expect(c.slice(10)).toBe("Z".repeat(16));
+    expect(ulidTime(d)).toBe(7_001);
+    expect(c < d).toBe(true);
+  });
 });

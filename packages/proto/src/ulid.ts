@@ -7,31 +7,60 @@ import { randomBytes } from "node:crypto";
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const TIME_CHARS = 10;
-const RANDOM_CHARS = 16;
 const MAX_TIME = 2 ** 48 - 1;
-const MAX_RANDOM = (1n << 80n) - 1n;
+// The 80 random bits are kept as two 40-bit halves in plain numbers (exact below 2^53): the
+// router makes several ids per message, and BigInt arithmetic allocated on every step.
+const HALF = 2 ** 40;
 
-function encode(value: bigint, length: number): string {
+/** `length` Crockford base32 characters of a non-negative integer below 2^53. */
+function encode(value: number, length: number): string {
   let out = "";
   for (let i = 0; i < length; i++) {
-    out = CROCKFORD.charAt(Number(value & 31n)) + out;
-    value >>= 5n;
+    out = CROCKFORD.charAt(value % 32) + out;
+    value = Math.floor(value / 32);
   }
   return out;
 }
 
-function random80(): bigint {
-  return BigInt("0x" + randomBytes(10).toString("hex"));
-}
+/** 10 random bytes: slices of one pooled draw from the system's CSPRNG. */
+export type RandomSource = () => Uint8Array;
+
+const POOL_BYTES = 4000;
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+const pooledRandom: RandomSource = () => {
+  if (poolAt + 10 > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    poolAt = 0;
+  }
+  poolAt += 10;
+  return pool.subarray(poolAt - 10, poolAt);
+};
+
+const uint40 = (bytes: Uint8Array, at: number): number =>
+  bytes[at]! * 2 ** 32 +
+  bytes[at + 1]! * 2 ** 24 +
+  bytes[at + 2]! * 2 ** 16 +
+  bytes[at + 3]! * 2 ** 8 +
+  bytes[at + 4]!;
 
 /**
  * Makes a monotonic ULID generator over the given clock. Within one millisecond
  * (or when the clock steps back) it increments the previous random part by one
  * instead of drawing a new one, so ids from one generator sort in creation order.
  */
-export function ulidGenerator(now: () => number = Date.now): () => string {
+export function ulidGenerator(
+  now: () => number = Date.now,
+  random: RandomSource = pooledRandom,
+): () => string {
   let lastTime = -1;
-  let lastRandom = 0n;
+  let hi = 0; // upper 40 random bits
+  let lo = 0; // lower 40 random bits
+  const draw = (): void => {
+    const bytes = random();
+    hi = uint40(bytes, 0);
+    lo = uint40(bytes, 5);
+  };
   return () => {
     let time = now();
     if (!Number.isInteger(time) || time < 0 || time > MAX_TIME) {
@@ -40,18 +69,20 @@ export function ulidGenerator(now: () => number = Date.now): () => string {
     if (time <= lastTime) {
       // Same millisecond, or the clock went back: keep the last time and count up.
       time = lastTime;
-      lastRandom += 1n;
-      if (lastRandom > MAX_RANDOM) {
-        // 2^80 ids in one millisecond cannot happen in practice; moving to the
-        // next millisecond keeps the order rather than failing.
-        time += 1;
-        lastRandom = random80();
+      if (++lo === HALF) {
+        lo = 0;
+        if (++hi === HALF) {
+          // 2^80 ids in one millisecond cannot happen in practice; moving to the
+          // next millisecond keeps the order rather than failing.
+          time += 1;
+          draw();
+        }
       }
     } else {
-      lastRandom = random80();
+      draw();
     }
     lastTime = time;
-    return encode(BigInt(time), TIME_CHARS) + encode(lastRandom, RANDOM_CHARS);
+    return encode(time, TIME_CHARS) + encode(hi, 8) + encode(lo, 8);
   };
 }
 

@@ -80,7 +80,11 @@ export function canonical(row: Omit<AuditRow, "prevHash" | "rowHash">): string {
 }
 
 export function rowHash(prevHash: Buffer, row: Omit<AuditRow, "prevHash" | "rowHash">): Buffer {
-  return createHash("sha256").update(prevHash).update(canonical(row), "utf8").digest();
+  return hashCanonical(prevHash, canonical(row));
+}
+
+function hashCanonical(prevHash: Buffer, canonicalRow: string): Buffer {
+  return createHash("sha256").update(prevHash).update(canonicalRow, "utf8").digest();
 }
 
 /** Keyed hash of a patient reference (see the file comment). */
@@ -159,28 +163,34 @@ const LOCK_HEAD_SQL = "SELECT last_seq, last_hash FROM audit_chain_head FOR UPDA
 
 /**
  * One statement per batch: checks that none of the rows is in the ledger yet, and only then
- * inserts them all and moves the chain head ($17, $18). When some are present it changes
+ * inserts them all and moves the chain head ($3, $4). When some are present it changes
  * nothing and returns them. Runs under the head lock taken by LOCK_SQL.
+ *
+ * The rows travel as one JSON parameter ($1): per row `[canonical, prev_hash, row_hash]`, the
+ * canonical form being exactly the text the row hash covers (`canonical` above, hashes in hex).
+ * That text is made anyway for the chain, so nothing is serialized twice; sixteen text-format
+ * array parameters cost the router more CPU than the rest of the append (docs/benchmarks.md).
  */
 const APPEND_SQL = `
   WITH batch AS (
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
-                         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[],
-                         $13::bytea[], $14::text[], $15::bytea[], $16::bytea[])
-      AS t(s, i, o, e, c, snd, rcv, k, p, oc, cd, ph, ch, sens, prv, rh)
+    SELECT (r->0->>0)::bigint AS s, r->0->>1 AS i, (r->0->>2)::timestamptz AS o, r->0->>3 AS e,
+           r->0->>4 AS c, r->0->>5 AS snd, r->0->>6 AS rcv, r->0->>7 AS k, r->0->>8 AS p,
+           r->0->>9 AS oc, r->0->>10 AS cd, decode(r->0->>11, 'hex') AS ph, decode(r->0->>12, 'hex') AS ch,
+           ARRAY(SELECT json_array_elements_text(r->0->13)) AS sens,
+           decode(r->>1, 'hex') AS prv, decode(r->>2, 'hex') AS rh
+    FROM json_array_elements($1::json) AS r
   ), present AS (
     SELECT l.envelope_id, l.receiver, l.outcome
     FROM audit_ledger l
-    WHERE l.envelope_id = ANY ($4::text[]) -- an index lookup per id, whatever the plan of the join below
+    WHERE l.envelope_id = ANY ($2::text[]) -- an index lookup per id, whatever the plan of the join below
       AND (l.envelope_id, l.receiver, l.outcome) IN (SELECT e, rcv, oc FROM batch)
   ), head AS (
-    UPDATE audit_chain_head SET last_seq = $17, last_hash = $18
+    UPDATE audit_chain_head SET last_seq = $3, last_hash = $4
     WHERE NOT EXISTS (SELECT 1 FROM present)
     RETURNING last_seq
   ), appended AS (
     INSERT INTO audit_ledger (${ROW_COLUMNS})
-    SELECT s, i, o, e, c, snd, rcv, k, p, oc, cd, ph, ch,
-           CASE WHEN sens = '' THEN '{}'::text[] ELSE string_to_array(sens, ',') END, prv, rh
+    SELECT s, i, o, e, c, snd, rcv, k, p, oc, cd, ph, ch, sens, prv, rh
     FROM batch WHERE EXISTS (SELECT 1 FROM head)
   )
   SELECT envelope_id, receiver, outcome FROM present`;
@@ -228,39 +238,22 @@ export function createAuditLedger(options: {
           const seen = new Set(present);
           let seq = Number(head.last_seq);
           let prev = head.last_hash;
-          const rows: AuditRow[] = [];
+          const rows: string[] = []; // JSON of [canonical, prev_hash, row_hash]
+          const envelopeIds: string[] = [];
           for (const entry of entries) {
             const key = rowKey(entry.envelopeId, entry.receiver, entry.outcome);
             if (seen.has(key)) continue;
             seen.add(key);
-            const base = { ...entry, seq: ++seq, id: newId() };
-            const hash = rowHash(prev, base);
-            rows.push({ ...base, prevHash: prev, rowHash: hash });
+            const text = canonical({ ...entry, seq: ++seq, id: newId() });
+            const hash = hashCanonical(prev, text);
+            rows.push(`[${text},"${prev.toString("hex")}","${hash.toString("hex")}"]`);
+            envelopeIds.push(entry.envelopeId);
             prev = hash;
           }
           if (rows.length === 0) return;
           const found = await client.query<{ envelope_id: string; receiver: string; outcome: string }>({
             text: APPEND_SQL,
-            values: [
-              rows.map((r) => r.seq),
-              rows.map((r) => r.id),
-              rows.map((r) => r.occurredAt),
-              rows.map((r) => r.envelopeId),
-              rows.map((r) => r.correlationId),
-              rows.map((r) => r.sender),
-              rows.map((r) => r.receiver),
-              rows.map((r) => r.kind),
-              rows.map((r) => r.purpose),
-              rows.map((r) => r.outcome),
-              rows.map((r) => r.code),
-              rows.map((r) => r.patientRefHash),
-              rows.map((r) => r.contentHash),
-              rows.map((r) => r.sensitivity.join(",")),
-              rows.map((r) => r.prevHash),
-              rows.map((r) => r.rowHash),
-              seq,
-              prev,
-            ],
+            values: [`[${rows.join(",")}]`, envelopeIds, seq, prev],
           });
           if (found.rows.length === 0) return;
           for (const r of found.rows) present.add(rowKey(r.envelope_id, r.receiver, r.outcome));
