@@ -146,6 +146,8 @@ export interface AuditLedger {
 
 interface Pending {
   entries: readonly AuditEntry[];
+  /** performance.now() when it was queued. */
+  at: number;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -199,12 +201,13 @@ const APPEND_SQL = `
 const MAX_BATCH = 500;
 
 /**
- * How long queued rows wait for company before their transaction starts (unless a full batch is
- * queued). Without the wait the next transaction starts as soon as the last one commits, with
- * whatever few rows arrived meanwhile; at 1,000 messages/s a 5 ms wait gathers about 13 rows
- * per transaction instead of 5, and PostgreSQL's CPU per message drops by a third
- * (docs/benchmarks.md). Deliveries are not held up: the pipeline publishes before it audits,
- * and only the ack waits.
+ * How long the oldest queued row waits for company before its transaction starts (unless a full
+ * batch is queued). Without the wait the next transaction starts as soon as the last one
+ * commits, with whatever few rows arrived meanwhile; at 1,000 messages/s a 5 ms wait gathers
+ * about 13 rows per transaction instead of 5, and PostgreSQL's CPU per message drops by a third
+ * (docs/benchmarks.md). Under heavier load rows have waited that long by the time the previous
+ * transaction commits, so nothing is added there. Deliveries are not held up: the pipeline
+ * publishes before it audits, and only the ack waits.
  */
 const DEFAULT_GROUP_WAIT_MS = 5;
 
@@ -263,14 +266,18 @@ export function createAuditLedger(options: {
     );
   };
 
-  /** Starts a transaction for what is queued: at once when a full batch waits, else after the group wait. */
+  /**
+   * Starts a transaction for what is queued once the oldest row has waited the group wait (rows
+   * that queued up during the previous transaction usually have) or a full batch is waiting.
+   */
   const kick = (): void => {
     if (writing !== undefined || queue.length === 0) return;
-    if (queuedRows < MAX_BATCH && groupWaitMs > 0) {
+    const waited = performance.now() - queue[0]!.at;
+    if (queuedRows < MAX_BATCH && waited < groupWaitMs) {
       waiting ??= setTimeout(() => {
         waiting = undefined;
         write();
-      }, groupWaitMs);
+      }, groupWaitMs - waited);
       return;
     }
     write();
@@ -306,7 +313,7 @@ export function createAuditLedger(options: {
     append(entries) {
       if (entries.length === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        queue.push({ entries, resolve, reject });
+        queue.push({ entries, at: performance.now(), resolve, reject });
         queuedRows += entries.length;
         kick();
       });
