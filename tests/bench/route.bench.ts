@@ -8,6 +8,11 @@
 // what follows: each phase starts a fresh middle process, and its first second (JIT compiling,
 // PostgreSQL pool connections opening) is a start-up cost, not the steady-state latency of a
 // long-running router.
+//
+// The server is a current nats-server (the release `pnpm nats:fetch` pins) started for the run on
+// a free loopback port, as a deployment would run; `--server system` uses the one the tests use
+// instead (HIX_TEST_NATS_URL, else 127.0.0.1:4222 — Debian's 2.9.10 on the team's machines,
+// whose JetStream stalls for 20–40 ms about every 2 s under this load; docs/benchmarks.md).
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
@@ -26,7 +31,7 @@ import {
   type Envelope,
 } from "@hix/proto";
 import { migrateRouterSchema, saveFacility } from "@hix/router";
-import { createTestDatabase, natsUrl, uniqueName } from "@hix/testkit";
+import { createTestDatabase, natsUrl, startNatsServer, uniqueName } from "@hix/testkit";
 import { latencySummary, round2 } from "./stats.js";
 
 interface Phase {
@@ -51,13 +56,14 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
   const { values } = parseArgs({
     args: [...args],
     options: {
-      messages: { type: "string", default: "5000" },
+      messages: { type: "string", default: "20000" },
       rate: { type: "string", default: "1000" },
       seconds: { type: "string", default: "10" },
       "warmup-seconds": { type: "string", default: "2" },
       rounds: { type: "string", default: "3" },
       "fixed-rounds": { type: "string", default: "3" },
       only: { type: "string" },
+      server: { type: "string", default: "current" },
     },
   });
   const count = Number(values.messages);
@@ -70,8 +76,12 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
   const contenders = (["bare", "routed"] as const).filter(
     (c) => values.only === undefined || values.only === c,
   );
-  const url = await natsUrl();
+  if (values.server !== "current" && values.server !== "system")
+    throw new Error(`--server must be current or system, not ${values.server}`);
+  const server = values.server === "current" ? await startNatsServer({ version: "current" }) : undefined;
+  const url = server?.url ?? (await natsUrl());
   const nc = await connect({ servers: url, name: "bench-route" });
+  const serverVersion = nc.info?.version ?? "unknown";
   const db = await createTestDatabase("bench_route");
   const saturation: { bare: Phase[]; routed: Phase[] } = { bare: [], routed: [] };
   const fixed: { bare: Measured[]; routed: Measured[] } = { bare: [], routed: [] };
@@ -79,7 +89,7 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
     for (let round = 0; round < rounds; round++) {
       for (const contender of contenders) {
         process.stderr.write(`round ${round + 1}/${rounds}: ${contender} saturation (${count} messages)\n`);
-        saturation[contender].push((await measure(nc, db.url, contender, count, undefined)).phase);
+        saturation[contender].push((await measure(nc, url, db.url, contender, count, undefined)).phase);
       }
     }
     // Rounds alternate between the contenders so both meet the same spells of outside load.
@@ -89,13 +99,14 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
           `round ${round + 1}/${fixedRounds}: ${contender} fixed load ${rate}/s, ${warmupSeconds}s warm-up then ${rateSeconds}s measured\n`,
         );
         fixed[contender].push(
-          await measure(nc, db.url, contender, rate * rateSeconds, rate, rate * warmupSeconds),
+          await measure(nc, url, db.url, contender, rate * rateSeconds, rate, rate * warmupSeconds),
         );
       }
     }
   } finally {
     await nc.drain();
     await db.drop();
+    await server?.stop();
   }
   const median = (phases: Phase[]): number =>
     phases.map((p) => p.msgsPerSec).sort((a, b) => a - b)[Math.floor(phases.length / 2)] ?? 0;
@@ -104,7 +115,7 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
       Math.floor((phases.length - 1) / 2)
     ] ?? null;
   return {
-    server: `${nc.info?.version ?? "unknown"} at ${url}`,
+    server: `nats-server ${serverVersion} at ${url}`,
     payloadBytes: encodeEnvelope(sampleEnvelope(0)).byteLength,
     inFlightWindow: WINDOW,
     saturation: {
@@ -149,6 +160,7 @@ function fixedSummary(rounds: Measured[]): Record<string, unknown> {
 
 async function measure(
   nc: NatsConnection,
+  natsServerUrl: string,
   databaseUrl: string,
   contender: "bare" | "routed",
   count: number,
@@ -209,7 +221,7 @@ async function measure(
     );
     await pool.end();
   }
-  const middle = await startMiddle(contender, topology, databaseUrl);
+  const middle = await startMiddle(contender, topology, natsServerUrl, databaseUrl);
 
   const subject = topology.inSubject(FROM, "record_transfer");
   const payloads = envelopes.map(encodeEnvelope);
@@ -269,6 +281,7 @@ const MIDDLE = fileURLToPath(new URL("../router/route-middle.ts", import.meta.ur
 async function startMiddle(
   mode: "bare" | "routed",
   topology: Topology,
+  natsServerUrl: string,
   databaseUrl: string,
 ): Promise<ChildProcess> {
   // ROUTE_BENCH_PROFILE_DIR=<dir> writes a CPU profile of the middle process there.
@@ -279,7 +292,7 @@ async function startMiddle(
       ...process.env,
       MIDDLE_MODE: mode,
       MIDDLE_TO: TO,
-      MIDDLE_NATS_URL: await natsUrl(),
+      MIDDLE_NATS_URL: natsServerUrl,
       MIDDLE_PG_URL: databaseUrl,
       MIDDLE_PREFIX: topology.prefix,
     },
