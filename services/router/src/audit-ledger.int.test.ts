@@ -91,4 +91,29 @@ describe("audit ledger append (PostgreSQL)", () => {
     ]);
     expect(await verifyLedger(pools[0]!)).toEqual({ ok: true, rows: 31 });
   });
+
+  it("looks rows up by index, not by reading the whole ledger, in a large table never analyzed", async () => {
+    // 50,000 rows as a busy exchange has in a few minutes, and no statistics (autovacuum is off
+    // here): a plan that relies on them reads the whole ledger on every append.
+    await pools[0]!.query(
+      `INSERT INTO audit_ledger (seq, id, occurred_at, envelope_id, correlation_id, sender, receiver, kind,
+         purpose, outcome, code, prev_hash, row_hash)
+       SELECT n, 'bulk-' || n, now(), 'env-' || n, 'env-' || n, 'hospital-a', 'clinic-b', 'record_request',
+         'PURPOSE_OF_USE_TREATMENT', 'disclosed', '', '\\x00', '\\x00'
+       FROM generate_series(1, 50000) AS n`,
+    );
+    await pools[0]!.query("UPDATE audit_chain_head SET last_seq = 50000");
+    const pool = createPool(db.url, { max: 1 });
+    const ledger = createAuditLedger({ pool, logger, newId, groupWaitMs: 0 });
+    await ledger.append(Array.from({ length: 20 }, (_, n) => entry(n)));
+    await ledger.append([entry(0), entry(20)]); // one already present: the statement runs twice
+    await ledger.close();
+    await pool.end(); // the backend reports its table statistics as it exits
+
+    const { rows } = await pools[0]!.query<{ seq_scan: string; n: string }>(
+      `SELECT seq_scan, (SELECT count(*) FROM audit_ledger WHERE seq > 50000) AS n
+       FROM pg_stat_user_tables WHERE relname = 'audit_ledger'`,
+    );
+    expect(rows).toEqual([{ seq_scan: "0", n: "21" }]);
+  });
 });
