@@ -15,7 +15,7 @@
 // whose JetStream stalls for 20–40 ms about every 2 s under this load; docs/benchmarks.md).
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { AckPolicy, connect, nanos, type NatsConnection } from "nats";
@@ -46,6 +46,12 @@ interface Phase {
   middleCpuMsPerMsg: number | null;
   /** The same for this process (the facilities and the destination), which shares the cores. */
   benchCpuMsPerMsg: number;
+  /**
+   * The same for every nats-server and every PostgreSQL process on the machine (a backend that
+   * exits is counted through its parent), so the phase's whole CPU budget is accounted for.
+   */
+  natsServerCpuMsPerMsg: number | null;
+  postgresCpuMsPerMsg: number | null;
 }
 
 const WINDOW = 256;
@@ -226,6 +232,7 @@ async function measure(
   const subject = topology.inSubject(FROM, "record_transfer");
   const payloads = envelopes.map(encodeEnvelope);
   let cpu0 = processCpuMs(middle.pid);
+  let services0 = servicesCpuMs();
   let self0 = process.cpuUsage();
   let start0 = performance.now();
   // Warm-up and measured messages leave as one evenly paced sequence (no gap between the two);
@@ -233,6 +240,7 @@ async function measure(
   const onSend = (i: number): void => {
     if (i !== warmup) return;
     cpu0 = processCpuMs(middle.pid);
+    services0 = servicesCpuMs();
     self0 = process.cpuUsage();
     start0 = performance.now();
   };
@@ -244,6 +252,7 @@ async function measure(
   await finished;
   const seconds = (performance.now() - start0) / 1000;
   const cpu1 = processCpuMs(middle.pid);
+  const services1 = servicesCpuMs();
   const self1 = process.cpuUsage(self0);
   middle.kill("SIGTERM");
   await once(middle, "exit");
@@ -255,24 +264,59 @@ async function measure(
     seconds: round2(seconds),
     msgsPerSec: Math.round(count / seconds),
     latencyMs: latencySummary([...latencies]),
-    middleCpuMsPerMsg:
-      cpu0 === null || cpu1 === null ? null : Math.round(((cpu1 - cpu0) / count) * 1000) / 1000,
+    middleCpuMsPerMsg: perMessage(cpu0, cpu1, count),
     benchCpuMsPerMsg: Math.round((self1.user + self1.system) / count) / 1000,
+    natsServerCpuMsPerMsg: perMessage(services0.natsServer, services1.natsServer, count),
+    postgresCpuMsPerMsg: perMessage(services0.postgres, services1.postgres, count),
   };
   return { phase, latencies };
 }
 
-/** User + system CPU time of a process in ms, from /proc (Linux; null elsewhere). */
-function processCpuMs(pid: number | undefined): number | null {
+function perMessage(ms0: number | null, ms1: number | null, count: number): number | null {
+  return ms0 === null || ms1 === null ? null : Math.round(((ms1 - ms0) / count) * 1000) / 1000;
+}
+
+/**
+ * CPU time in ms from /proc/<pid>/stat (Linux; null elsewhere): user + system, plus with
+ * `children` the time of its exited and reaped children (a PostgreSQL backend's, for the postmaster).
+ */
+function processCpuMs(pid: number | string | undefined, children = false): number | null {
   if (pid === undefined) return null;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after "(comm) ": state is 0, utime 11, stime 12, in clock ticks (USER_HZ = 100).
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    // Fields after "(comm) ": state is 0, utime 11, stime 12, cutime 13, cstime 14, in clock
+    // ticks (USER_HZ = 100).
+    const f = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .map(Number);
+    return (f[11]! + f[12]! + (children ? f[13]! + f[14]! : 0)) * 10;
   } catch {
     return null;
   }
+}
+
+/** CPU time so far of all nats-server and all postgres processes (null where /proc is not). */
+function servicesCpuMs(): { natsServer: number | null; postgres: number | null } {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return { natsServer: null, postgres: null };
+  }
+  let natsServer = 0;
+  let postgres = 0;
+  for (const pid of pids) {
+    let comm: string;
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (comm === "nats-server") natsServer += processCpuMs(pid) ?? 0;
+    else if (comm === "postgres") postgres += processCpuMs(pid, true) ?? 0;
+  }
+  return { natsServer, postgres };
 }
 
 const MIDDLE = fileURLToPath(new URL("../router/route-middle.ts", import.meta.url));
