@@ -69,6 +69,31 @@ describe("audit ledger append (PostgreSQL)", () => {
     ]);
   });
 
+  it("chains onto the head another router moved, and skips rows already present, one after another", async () => {
+    const [a, b] = pools.map((pool) => createAuditLedger({ pool, logger, newId, groupWaitMs: 0 }));
+    await a!.append([entry(0), entry(1)]); // a reads the head under its lock, then knows it
+    await a!.append([entry(2)]); // on the head a wrote
+    await b!.append([entry(3)]); // b moves the head
+    await a!.append([entry(4)]); // a's head is stale: nothing written, then under the lock
+    await a!.append([entry(1), entry(4), entry(5)]); // a redelivery: 1 and 4 are in already
+    await b!.append([entry(5, "clinic-c")]);
+    await Promise.all([a!.close(), b!.close()]);
+
+    expect(await verifyLedger(pools[0]!)).toEqual({ ok: true, rows: 7 });
+    const { rows } = await pools[0]!.query<{ seq: string; envelope_id: string; receiver: string }>(
+      "SELECT seq, envelope_id, receiver FROM audit_ledger ORDER BY seq",
+    );
+    expect(rows.map((r) => [Number(r.seq), Number(r.envelope_id.slice(3)), r.receiver])).toEqual([
+      [1, 0, "clinic-b"],
+      [2, 1, "clinic-b"],
+      [3, 2, "clinic-b"],
+      [4, 3, "clinic-b"],
+      [5, 4, "clinic-b"],
+      [6, 5, "clinic-b"],
+      [7, 5, "clinic-c"],
+    ]);
+  });
+
   it("writes the rows that arrive within the group wait in one transaction, and each batch after it in another", async () => {
     const ledger = createAuditLedger({ pool: pools[0]!, logger, newId, groupWaitMs: 20 });
     // Thirty messages' rows arrive a few ms apart, as the pipeline appends them.

@@ -9,10 +9,13 @@
  * Editing any field of a row, deleting or reordering rows, or cutting the tail (the chain head
  * keeps the last seq and hash) is detected by `verifyLedger`.
  *
- * One chain across replicas: an append locks the single-row `audit_chain_head` (FOR UPDATE),
- * so appends are serialized and seq is dense. To keep that lock from capping throughput, each
- * router groups the rows waiting to be written into one transaction (group commit): at 1,000
- * messages/s a transaction carries tens of rows, not one.
+ * One chain across replicas: the single-row `audit_chain_head` holds the last seq and hash, and
+ * an append moves it in the same transaction as it inserts its rows, so appends are serialized
+ * and seq is dense. Each router groups the rows waiting to be written into one append (group
+ * commit): at 1,000 messages/s an append carries tens of rows, not one. A router chains its
+ * next batch onto the head it last wrote and sends it as one statement that moves the head only
+ * if the head is still that one (compare-and-set; one round trip). When another replica moved
+ * it meanwhile, nothing is written, and the batch is appended again under the head's row lock.
  *
  * Idempotent: (envelope_id, receiver, outcome) is unique, and rows already present are skipped inside
  * the locked transaction, so a redelivered message never adds a second row or breaks the chain.
@@ -24,7 +27,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import type pg from "pg";
-import { withTransaction } from "@hix/db";
+import { toDbError, withTransaction } from "@hix/db";
 import type { Logger } from "@hix/runtime";
 
 export type AuditOutcomeText = "disclosed" | "denied" | "rejected" | "failed";
@@ -164,9 +167,13 @@ function rowKey(envelopeId: string, receiver: string, outcome: string): string {
 const LOCK_HEAD_SQL = "SELECT last_seq, last_hash FROM audit_chain_head FOR UPDATE";
 
 /**
- * One statement per batch: checks that none of the rows is in the ledger yet, and only then
- * inserts them all and moves the chain head ($2, $3). When some are present it changes
- * nothing and returns them. Runs under the head lock taken by LOCK_HEAD_SQL.
+ * One statement per batch: when the chain head is still the one the rows were chained onto
+ * ($4, $5) and none of the rows is in the ledger yet, inserts them all and moves the head to
+ * the last of them ($2, $3); otherwise it changes nothing. Returns whether it appended, and the
+ * rows found present. Run alone (autocommit) on the head a router last wrote, or after
+ * LOCK_HEAD_SQL on the head it read. A concurrent append that commits first makes the head
+ * UPDATE, which waits for it, find another head; so the rows' present-check, made on the
+ * statement's snapshot, is only relied on when no append came between.
  *
  * The rows travel as one JSON parameter ($1): per row `[canonical, prev_hash, row_hash]`, the
  * canonical form being exactly the text the row hash covers (`canonical` above, hashes in hex).
@@ -192,14 +199,30 @@ const APPEND_SQL = `
     FROM batch JOIN audit_ledger l ON l.envelope_id = e AND l.receiver = rcv AND l.outcome = oc
   ), head AS (
     UPDATE audit_chain_head SET last_seq = $2, last_hash = $3
-    WHERE NOT EXISTS (SELECT 1 FROM present)
+    WHERE last_seq = $4 AND last_hash = $5 AND NOT EXISTS (SELECT 1 FROM present)
     RETURNING last_seq
   ), appended AS (
     INSERT INTO audit_ledger (${ROW_COLUMNS})
     SELECT s, i, o, e, c, snd, rcv, k, p, oc, cd, ph, ch, sens, prv, rh
     FROM batch WHERE EXISTS (SELECT 1 FROM head)
   )
-  SELECT envelope_id, receiver, outcome FROM present`;
+  SELECT EXISTS (SELECT 1 FROM head) AS appended,
+         (SELECT json_agg(json_build_array(envelope_id, receiver, outcome)) FROM present) AS present`;
+
+/** What APPEND_SQL returns: present rows are [envelope_id, receiver, outcome], null when none. */
+interface AppendRow {
+  appended: boolean;
+  present: Array<[string, string, string]> | null;
+}
+
+/** An append done (and the chain head after it), or not done and why. */
+type AppendResult =
+  { appended: true; head: ChainHead } | { appended: false; present: Array<[string, string, string]> | null };
+
+interface ChainHead {
+  seq: number;
+  hash: Buffer;
+}
 
 /** Rows per transaction at most; a bigger queue is written in several. */
 const MAX_BATCH = 500;
@@ -229,43 +252,79 @@ export function createAuditLedger(options: {
   let writing: Promise<void> | undefined;
   let waiting: NodeJS.Timeout | undefined;
 
-  const writeBatch = async (batch: Pending[]): Promise<void> => {
-    const entries = batch.flatMap((p) => p.entries);
-    await withTransaction(
+  /** The chain head as this router last wrote it: the next batch is chained onto it. */
+  let lastWritten: ChainHead | undefined;
+
+  /** Sends the entries not in `skip`, chained onto `head`; when it appended, the head is the new one. */
+  const tryAppend = async (
+    db: Pick<pg.Pool, "query">,
+    entries: readonly AuditEntry[],
+    head: ChainHead,
+    skip: ReadonlySet<string>,
+  ): Promise<AppendResult> => {
+    const seen = new Set(skip);
+    let seq = head.seq;
+    let prev = head.hash;
+    const rows: string[] = []; // JSON of [canonical, prev_hash, row_hash]
+    for (const entry of entries) {
+      const key = rowKey(entry.envelopeId, entry.receiver, entry.outcome);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const text = canonical({ ...entry, seq: ++seq, id: newId() });
+      const hash = hashCanonical(prev, text);
+      rows.push(`[${text},"${prev.toString("hex")}","${hash.toString("hex")}"]`);
+      prev = hash;
+    }
+    if (rows.length === 0) return { appended: true, head }; // all present: nothing to add
+    const { rows: result } = await db.query<AppendRow>({
+      text: APPEND_SQL,
+      values: [`[${rows.join(",")}]`, seq, prev, head.seq, head.hash],
+    });
+    const { appended, present } = result[0]!;
+    return appended ? { appended, head: { seq, hash: prev } } : { appended, present };
+  };
+
+  /**
+   * Under the head's row lock: rows already in the ledger are skipped. The append statement
+   * checks for them after the lock and writes nothing if it finds any; then the chain is
+   * recomputed without them and the statement repeats (a redelivery — rare — costs one more
+   * round trip).
+   */
+  const appendLocked = async (entries: readonly AuditEntry[]): Promise<ChainHead> =>
+    withTransaction(
       pool,
       async (client, begun) => {
-        const head = begun[0] as { last_seq: string; last_hash: Buffer } | undefined;
-        if (head === undefined)
+        const row = begun[0] as { last_seq: string; last_hash: Buffer } | undefined;
+        if (row === undefined)
           throw new Error("audit append: audit_chain_head has no row (migration 0001 not applied?)");
-        // Rows already in the ledger are skipped. The append statement itself checks for them,
-        // after the lock, and writes nothing if it finds any; then the chain is recomputed
-        // without them and the statement repeats (a redelivery — rare — costs one more round trip).
+        const head = { seq: Number(row.last_seq), hash: row.last_hash };
         const present = new Set<string>();
         for (;;) {
-          const seen = new Set(present);
-          let seq = Number(head.last_seq);
-          let prev = head.last_hash;
-          const rows: string[] = []; // JSON of [canonical, prev_hash, row_hash]
-          for (const entry of entries) {
-            const key = rowKey(entry.envelopeId, entry.receiver, entry.outcome);
-            if (seen.has(key)) continue;
-            seen.add(key);
-            const text = canonical({ ...entry, seq: ++seq, id: newId() });
-            const hash = hashCanonical(prev, text);
-            rows.push(`[${text},"${prev.toString("hex")}","${hash.toString("hex")}"]`);
-            prev = hash;
-          }
-          if (rows.length === 0) return;
-          const found = await client.query<{ envelope_id: string; receiver: string; outcome: string }>({
-            text: APPEND_SQL,
-            values: [`[${rows.join(",")}]`, seq, prev],
-          });
-          if (found.rows.length === 0) return;
-          for (const r of found.rows) present.add(rowKey(r.envelope_id, r.receiver, r.outcome));
+          const result = await tryAppend(client, entries, head, present);
+          if (result.appended) return result.head;
+          if (result.present === null) throw new Error("audit append: the chain head moved under its lock");
+          for (const [e, r, o] of result.present) present.add(rowKey(e, r, o));
         }
       },
       { beginWith: LOCK_HEAD_SQL },
     );
+
+  const writeBatch = async (batch: Pending[]): Promise<void> => {
+    const entries = batch.flatMap((p) => p.entries);
+    if (lastWritten !== undefined) {
+      let result: AppendResult;
+      try {
+        result = await tryAppend(pool, entries, lastWritten, new Set());
+      } catch (err) {
+        throw toDbError(err, "audit append");
+      }
+      if (result.appended) {
+        lastWritten = result.head;
+        return;
+      }
+      // Another replica appended since (or some rows are in already): the locked path sorts it out.
+    }
+    lastWritten = await appendLocked(entries);
   };
 
   /**
