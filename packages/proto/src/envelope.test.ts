@@ -15,6 +15,7 @@ import {
 } from "./envelope.js";
 import { DatePrecision, NameUse, PurposeOfUse, SensitivityLabel } from "./gen/hix/v1/common.js";
 import { ObservationStatus } from "./gen/hix/v1/clinical.js";
+import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { Envelope } from "./gen/hix/v1/envelope.js";
 import {
   AnnouncementKind,
@@ -196,6 +197,35 @@ describe("envelope", () => {
     expect(hasValidBodyHash(tampered)).toBe(false);
   });
 
+  it("checks the hash against the body's bytes as sent, and against the body encoded again", () => {
+    const envelope = envelopeWith({ $case: "recordTransfer", value: bodies.recordTransfer });
+    const encoded = encodeEnvelope(envelope);
+    expect(hasValidBodyHash(decodeEnvelope(encoded), encoded)).toBe(true);
+
+    // A sender whose encoder writes the body's fields in another order (allowed by protobuf):
+    // the hash over its bytes holds; hix's re-encoding would differ.
+    const body = RecordTransfer.encode(bodies.recordTransfer).finish();
+    const reordered = fieldsReversed(body);
+    expect(Buffer.from(reordered).equals(Buffer.from(body))).toBe(false);
+    const header = Envelope.encode({ ...envelope, body: undefined, contentHash: sha256(reordered) }).finish();
+    const sent = withTransferBody(header, reordered);
+    const decoded = decodeEnvelope(sent);
+    expect(decoded.body).toEqual(envelope.body);
+    expect(hasValidBodyHash(decoded, sent)).toBe(true);
+    expect(hasValidBodyHash(decoded)).toBe(false); // only the re-encoding: another hash
+
+    // The header's hash made over hix's encoding passes with any byte order of the body.
+    const hixHashed = Envelope.encode({ ...envelope, body: undefined }).finish();
+    const sentHixHash = withTransferBody(hixHashed, reordered);
+    expect(hasValidBodyHash(decodeEnvelope(sentHixHash), sentHixHash)).toBe(true);
+
+    // A body altered in transit fails both ways.
+    const altered = new Uint8Array(encoded);
+    const last = altered.length - 1;
+    altered[last] = altered[last]! ^ 1;
+    expect(hasValidBodyHash(decodeEnvelope(altered), altered)).toBe(false);
+  });
+
   it("fills id, created_at and correlation id in a new envelope", () => {
     const before = Date.now();
     const first = envelopeWith({ $case: "receipt", value: bodies.receipt });
@@ -272,3 +302,32 @@ describe("decodeEnvelope on bad input", () => {
     }
   });
 });
+
+/** An encoded envelope header followed by a record_transfer body field (21) holding `body`. */
+function withTransferBody(header: Uint8Array, body: Uint8Array): Uint8Array {
+  return new Uint8Array([...header, ...varint((21 << 3) | 2), ...varint(body.length), ...body]);
+}
+
+function sha256(bytes: Uint8Array): Buffer {
+  return createHash("sha256").update(bytes).digest();
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  for (; n > 0x7f; n >>>= 7) out.push((n & 0x7f) | 0x80);
+  out.push(n);
+  return out;
+}
+
+/** The top-level fields of an encoded message, last first (each field's bytes unchanged). */
+function fieldsReversed(message: Uint8Array): Uint8Array {
+  const reader = new BinaryReader(message);
+  const fields: Uint8Array[] = [];
+  while (reader.pos < reader.len) {
+    const start = reader.pos;
+    const [fieldNo, wireType] = reader.tag();
+    reader.skip(wireType, fieldNo);
+    fields.push(message.subarray(start, reader.pos));
+  }
+  return new Uint8Array(fields.reverse().flatMap((f) => [...f]));
+}

@@ -85,7 +85,7 @@ export function createPipeline(deps: PipelineDeps): Handler {
       // 1. decode
       envelope = decodeSubmission(delivery.data, deps.maxMessageBytes);
       // 2. validate
-      validateEnvelope(envelope, now());
+      validateEnvelope(envelope, now(), delivery.data);
       // 3. authenticate sender
       authenticateSender(envelope, submitter, deps.directory);
       // 4–5. authorize each destination, resolve destinations

@@ -26,8 +26,11 @@ export function decodeSubmission(data: Uint8Array, maxBytes: number): Envelope {
   }
 }
 
-/** Step 2: required fields, well-formed ids, body hash, deadline. */
-export function validateEnvelope(envelope: Envelope, now: Date): void {
+/**
+ * Step 2: required fields, well-formed ids, body hash, deadline. `encoded` is the bytes the
+ * envelope was decoded from: the body hash is checked on them without encoding the body again.
+ */
+export function validateEnvelope(envelope: Envelope, now: Date, encoded?: Uint8Array): void {
   const invalid = (what: string): never => {
     throw new RouterRejection("router.invalid", `envelope ${envelope.id || "(no id)"}: ${what}`);
   };
@@ -36,7 +39,7 @@ export function validateEnvelope(envelope: Envelope, now: Date): void {
   if (envelope.toFacility !== "" && !TOKEN.test(envelope.toFacility))
     invalid("to_facility must be a hix facility id or empty");
   if (envelope.createdAt === undefined) invalid("created_at is required");
-  if (!hasValidBodyHash(envelope)) {
+  if (!hasValidBodyHash(envelope, encoded)) {
     throw new RouterRejection(
       "router.content_hash_mismatch",
       `envelope ${envelope.id}: content_hash is not the SHA-256 of the body; the message was altered or built without newEnvelope`,
