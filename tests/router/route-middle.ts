@@ -50,15 +50,20 @@ if (mode === "routed") {
   });
   const subject = topology.outSubject(to, "record_transfer");
   const inFlight = new Set<Promise<void>>();
+  let slotFreed: (() => void) | undefined; // as in @hix/bus's consumer: one waiter for a free slot
   const loop = (async () => {
     for await (const m of messages) {
       const id = m.headers?.get("Nats-Msg-Id") ?? "";
       const task = js
         .publish(subject, m.data, { msgID: `${id}.${to}` })
         .then(() => m.ack())
-        .finally(() => inFlight.delete(task));
+        .finally(() => {
+          inFlight.delete(task);
+          slotFreed?.();
+          slotFreed = undefined;
+        });
       inFlight.add(task);
-      if (inFlight.size >= 128) await Promise.race(inFlight);
+      if (inFlight.size >= 128) await new Promise<void>((resolve) => (slotFreed = resolve));
     }
   })();
   stop = async () => {

@@ -170,6 +170,29 @@ describe("bus on real JetStream", () => {
     await fx.jsm.streams.delete(`KV_${fx.topology.streams.in.name}_IDEM`);
   });
 
+  it("runs up to `concurrency` handlers at once, never more, and starts the next as one ends", async () => {
+    fx = await busFixture("concurrency");
+    const subject = fx.topology.inSubject("clinic-a", "record_transfer");
+    let running = 0;
+    let most = 0;
+    const consumer = await startConsumer({
+      ...fx,
+      stream: fx.topology.streams.in.name,
+      durable: "concurrency",
+      concurrency: 4,
+      handler: async () => {
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20)); // they end out of order
+        running--;
+        return ack();
+      },
+    });
+    for (let i = 0; i < 60; i++) await publish(fx.js, subject, bytes(`m${i}`), { msgId: `m-conc-${i}` });
+    await eventually(() => consumer.stats.acked === 60);
+    await consumer.stop();
+    expect(most).toBe(4);
+  });
+
   it("stop() finishes in-flight work before resolving, and a restart takes what was left", async () => {
     fx = await busFixture("stop");
     const subject = fx.topology.inSubject("clinic-a", "receipt");

@@ -120,6 +120,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   const messages: ConsumerMessages = await consumer.consume({ max_messages: concurrency * 2 });
 
   const inFlight = new Set<Promise<void>>();
+  /** Wakes the loop waiting for a free slot. */
+  let slotFreed: (() => void) | undefined;
   let stopping = false;
 
   const deadLetter = async (m: JsMsg, code: string, reason: string): Promise<void> => {
@@ -232,9 +234,15 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
           // unacked so the server redelivers it after ack_wait.
           log.error({ err, seq: m.info.streamSequence }, "could not settle message");
         })
-        .finally(() => inFlight.delete(task));
+        .finally(() => {
+          inFlight.delete(task);
+          slotFreed?.();
+          slotFreed = undefined;
+        });
       inFlight.add(task);
-      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+      // One waiter, woken by whichever task ends first. (Promise.race over the set would add a
+      // reaction to every task in flight for every message taken: O(concurrency) a message.)
+      if (inFlight.size >= concurrency) await new Promise<void>((resolve) => (slotFreed = resolve));
     }
   })();
 
