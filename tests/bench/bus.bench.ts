@@ -8,6 +8,7 @@ import { ack, createTopology, ensureStreams, publish, startConsumer, type Topolo
 import { natsUrl, uniqueName } from "@hix/testkit";
 import { PurposeOfUse, ReceiptStatus, encodeEnvelope, newEnvelope } from "@hix/proto";
 import { latencySummary, round2 } from "./stats.js";
+import { inFlightWindow } from "./in-flight-window.js";
 
 interface Phase {
   messages: number;
@@ -118,7 +119,7 @@ async function publishAll(
   sentAt: Map<string, number>,
   contender: "bare" | "hix",
 ): Promise<void> {
-  const pending = new Set<Promise<unknown>>();
+  const window = inFlightWindow(WINDOW);
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
     if (rate !== undefined) {
@@ -128,15 +129,13 @@ async function publishAll(
     }
     const id = `b${i}`;
     sentAt.set(id, performance.now());
-    const p =
+    await window.add(
       contender === "hix"
         ? publish(js, subject, payload, { msgId: id })
-        : js.publish(subject, payload, { msgID: id });
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
-    if (pending.size >= WINDOW) await Promise.race(pending);
+        : js.publish(subject, payload, { msgID: id }),
+    );
   }
-  await Promise.all(pending);
+  await window.drain();
 }
 
 async function bareConsumer(

@@ -32,6 +32,7 @@ import {
 } from "@hix/proto";
 import { migrateRouterSchema, saveFacility } from "@hix/router";
 import { createTestDatabase, natsUrl, startNatsServer, uniqueName } from "@hix/testkit";
+import { inFlightWindow } from "./in-flight-window.js";
 import { latencySummary, round2 } from "./stats.js";
 
 interface Phase {
@@ -362,7 +363,7 @@ async function publishAll(
   sentAt: Map<string, number>,
   onSend: (index: number) => void,
 ): Promise<void> {
-  const pending = new Set<Promise<unknown>>();
+  const window = inFlightWindow(WINDOW);
   const t0 = performance.now();
   for (let i = 0; i < payloads.length; i++) {
     if (rate !== undefined) {
@@ -371,12 +372,9 @@ async function publishAll(
     }
     onSend(i);
     sentAt.set(ids[i]!, performance.now());
-    const p = publish(subject, payloads[i]!, { msgId: ids[i]! });
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
-    if (pending.size >= WINDOW) await Promise.race(pending);
+    await window.add(publish(subject, payloads[i]!, { msgId: ids[i]! }));
   }
-  await Promise.all(pending);
+  await window.drain();
 }
 
 /** A record transfer of about 1 KiB from FROM to TO. */

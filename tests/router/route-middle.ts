@@ -7,6 +7,7 @@ import { createTopology } from "@hix/bus";
 import { createPool } from "@hix/db";
 import { createLogger } from "@hix/runtime";
 import { start } from "@hix/router";
+import { inFlightWindow } from "../bench/in-flight-window.js";
 
 const env = (key: string): string => {
   const value = process.env[key];
@@ -49,27 +50,17 @@ if (mode === "routed") {
     max_messages: 256,
   });
   const subject = topology.outSubject(to, "record_transfer");
-  const inFlight = new Set<Promise<void>>();
-  let slotFreed: (() => void) | undefined; // as in @hix/bus's consumer: one waiter for a free slot
+  const inFlight = inFlightWindow(128);
   const loop = (async () => {
     for await (const m of messages) {
       const id = m.headers?.get("Nats-Msg-Id") ?? "";
-      const task = js
-        .publish(subject, m.data, { msgID: `${id}.${to}` })
-        .then(() => m.ack())
-        .finally(() => {
-          inFlight.delete(task);
-          slotFreed?.();
-          slotFreed = undefined;
-        });
-      inFlight.add(task);
-      if (inFlight.size >= 128) await new Promise<void>((resolve) => (slotFreed = resolve));
+      await inFlight.add(js.publish(subject, m.data, { msgID: `${id}.${to}` }).then(() => m.ack()));
     }
   })();
   stop = async () => {
     await messages.close();
     await loop;
-    await Promise.all(inFlight);
+    await inFlight.drain();
   };
 }
 
