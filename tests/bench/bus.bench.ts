@@ -35,6 +35,7 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
   const rounds = Number(values.rounds);
   const url = await natsUrl();
   const nc = await connect({ servers: url, name: "bench-bus" });
+  const serverVersion = nc.info?.version ?? "unknown"; // info is gone once the connection drains
   const payload = samplePayload();
   const results: { bare: Phase[]; hix: Phase[] } = { bare: [], hix: [] };
   const fixed: { bare?: Phase; hix?: Phase } = {};
@@ -56,7 +57,7 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
   const median = (phases: Phase[]): number =>
     phases.map((p) => p.msgsPerSec).sort((a, b) => a - b)[Math.floor(phases.length / 2)]!;
   return {
-    server: `${nc.info?.version ?? "unknown"} at ${url}`,
+    server: `nats-server ${serverVersion} at ${url}`,
     payloadBytes: payload.byteLength,
     inFlightWindow: WINDOW,
     saturation: {
