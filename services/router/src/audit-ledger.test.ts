@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GENESIS_HASH, canonical, patientRefHash, rowHash } from "./audit-ledger.js";
+import { GENESIS_HASH, canonical, ledgerText, patientRefHash, rowHash } from "./audit-ledger.js";
 
 const row = {
   seq: 1,
@@ -43,5 +43,17 @@ describe("audit ledger hashing", () => {
     expect(patientRefHash("k".repeat(16), "a", "bc").equals(patientRefHash("k".repeat(16), "ab", "c"))).toBe(
       false,
     );
+  });
+
+  it("keeps short printable ids as they are and replaces anything else by a digest of it", () => {
+    expect(ledgerText("01J0000000000000000000000B")).toBe("01J0000000000000000000000B");
+    expect(ledgerText("clinic-b")).toBe("clinic-b");
+    expect(ledgerText("")).toBe("");
+    for (const unfit of ["a\u0000b", "x".repeat(129), "two words", "MRN-1\nJane Doe", "é"]) {
+      const kept = ledgerText(unfit);
+      expect(kept).toMatch(/^#[0-9a-f]{32}$/);
+      expect(ledgerText(unfit)).toBe(kept); // the same on a redelivery
+    }
+    expect(ledgerText("x".repeat(129))).not.toBe(ledgerText("x".repeat(130)));
   });
 });

@@ -90,6 +90,21 @@ function hashCanonical(prevHash: Buffer, canonicalRow: string): Buffer {
   return createHash("sha256").update(prevHash).update(canonicalRow, "utf8").digest();
 }
 
+/**
+ * Text from a sender as the ledger keeps it: unchanged when it is up to 128 printable ASCII
+ * characters (as every id, facility id and code the ledger holds is), otherwise `#` and the
+ * first 32 hex digits of its SHA-256. A refused message's id may be anything — megabytes long,
+ * or holding a NUL, which PostgreSQL's text cannot store — and must still be recorded, the same
+ * way on every redelivery, without failing the batch it is written in.
+ */
+export function ledgerText(value: string): string {
+  return LEDGER_TEXT.test(value)
+    ? value
+    : `#${createHash("sha256").update(value, "utf8").digest("hex").slice(0, 32)}`;
+}
+
+const LEDGER_TEXT = /^[\x21-\x7e]{0,128}$/;
+
 /** Keyed hash of a patient reference (see the file comment). */
 export function patientRefHash(key: string, facilityId: string, localPatientId: string): Buffer {
   return createHmac("sha256", key).update(`${facilityId}\u0000${localPatientId}`, "utf8").digest();

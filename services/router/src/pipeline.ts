@@ -41,7 +41,7 @@ import {
   type Envelope,
 } from "@hix/proto";
 import type pg from "pg";
-import { patientRefHash, type AuditEntry, type AuditLedger } from "./audit-ledger.js";
+import { ledgerText, patientRefHash, type AuditEntry, type AuditLedger } from "./audit-ledger.js";
 import { authenticateSender } from "./authorize.js";
 import type { DirectoryView } from "./directory.js";
 import { RouterRejection } from "./errors.js";
@@ -237,9 +237,15 @@ export function createPipeline(deps: PipelineDeps): Handler {
     envelope: Envelope | undefined,
     rejection: RouterRejection,
   ): Promise<Outcome> {
-    const regardingId = envelope?.id || delivery.messageId;
+    // Refused input is not trusted into the ledger, a receipt's message id or a log as it came.
+    const regardingId = ledgerText(envelope?.id || delivery.messageId);
     log.info(
-      { seq: delivery.streamSequence, envelopeId: regardingId, submitter, code: rejection.code },
+      {
+        seq: delivery.streamSequence,
+        envelopeId: regardingId,
+        submitter: ledgerText(submitter),
+        code: rejection.code,
+      },
       "message refused",
     );
     const receiver = rejection.facilityId || envelope?.toFacility || "";
@@ -249,9 +255,9 @@ export function createPipeline(deps: PipelineDeps): Handler {
             occurredAt: now(),
             envelopeId: regardingId,
             correlationId: "",
-            sender: submitter,
+            sender: ledgerText(submitter),
             receiver: "",
-            kind: deps.topology.parse(delivery.subject)?.kind ?? "unknown",
+            kind: ledgerText(deps.topology.parse(delivery.subject)?.kind ?? "unknown"),
             purpose: "",
             outcome: rejection.outcome,
             code: rejection.code,
@@ -259,7 +265,10 @@ export function createPipeline(deps: PipelineDeps): Handler {
             contentHash: null,
             sensitivity: [],
           }
-        : auditEntry(envelope, submitter, receiver, rejection.outcome, rejection.code),
+        : {
+            ...auditEntry(envelope, submitter, receiver, rejection.outcome, rejection.code),
+            envelopeId: regardingId,
+          },
     ]);
     if (submitter !== "") {
       await sendReceipt(publish, deps.topology, {
@@ -286,10 +295,10 @@ export function createPipeline(deps: PipelineDeps): Handler {
     const patient = patientOf(envelope);
     return {
       occurredAt: now(),
-      envelopeId: envelope.id,
-      correlationId: envelope.correlationId || envelope.id,
-      sender,
-      receiver,
+      envelopeId: ledgerText(envelope.id),
+      correlationId: ledgerText(envelope.correlationId || envelope.id),
+      sender: ledgerText(sender),
+      receiver: ledgerText(receiver),
       kind: subjectKind(envelope) ?? "unknown",
       purpose: purposeOfUseToJSON(envelope.purposeOfUse),
       outcome,

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { listDeadLetters } from "@hix/bus";
 import {
@@ -14,7 +15,7 @@ import {
   type Envelope,
   type Receipt,
 } from "@hix/proto";
-import { searchLedger, verifyLedger } from "./audit-ledger.js";
+import { ledgerText, searchLedger, verifyLedger } from "./audit-ledger.js";
 import { setFacilityStatus } from "./directory.js";
 import { locateSubject } from "./locate.js";
 import { DISCLOSURE_HEADER } from "./pipeline.js";
@@ -382,6 +383,42 @@ describe("router: refusals", () => {
       expect((await fx.inbox(f)).filter((d) => d.envelope.body?.$case !== "receipt")).toEqual([]);
     }
     expect(fx.router!.stats.deadLettered).toBe(1);
+  });
+
+  it("records a refused message whose ids no ledger can hold under a digest, and the messages beside it flow", async () => {
+    fx = await routerFixture("unfit");
+    await fx.startRouter();
+    // An id of 20,000 random characters (over PostgreSQL's index row limit) and a correlation
+    // id with a NUL (which its text type cannot store), submitted with a good request.
+    const bad: Envelope = {
+      ...request({ facilityId: "clinic-b" }),
+      id: randomBytes(10_000).toString("hex"),
+      correlationId: "conv\u0000001",
+    };
+    const good = request({ facilityId: "clinic-b" });
+    await Promise.all([
+      fx.submitBytes("hospital-a", "record_request", encodeEnvelope(bad), "raw-unfit"),
+      fx.submit("hospital-a", good),
+    ]);
+
+    const digest = ledgerText(bad.id);
+    expect(digest).toMatch(/^#[0-9a-f]{32}$/);
+    const refused = await eventually(async () =>
+      (await receiptsOf(fx!, "hospital-a")).find((r) => r.status === ReceiptStatus.REJECTED),
+    );
+    expect(refused).toMatchObject({ regardingId: digest, code: "router.invalid" });
+    await eventually(async () => (await fx!.inbox("clinic-b")).length === 1);
+    expect((await fx.inbox("clinic-b"))[0]!.envelope.id).toBe(good.id);
+    await eventually(() => fx!.router!.stats.acked === 1 && fx!.router!.stats.deadLettered === 1);
+    expect(fx.router!.stats.retried).toBe(0); // the good message's audit row was never held up
+    const rows = await searchLedger(fx.pool, { since: new Date(0) });
+    expect(rows.map((r) => [r.envelopeId, r.outcome]).sort()).toEqual(
+      [
+        [digest, "rejected"],
+        [good.id, "disclosed"],
+      ].sort(),
+    );
+    expect(await verifyLedger(fx.pool)).toEqual({ ok: true, rows: 2 });
   });
 
   it("sees a suspension made while it runs, without a restart", async () => {

@@ -5,6 +5,7 @@ import {
   PurposeOfUse,
   ReceiptStatus,
   RecordRequest,
+  RecordTransfer,
   SensitivityLabel,
   encodeEnvelope,
   newEnvelope,
@@ -66,6 +67,46 @@ describe("validateEnvelope", () => {
     ["an id that is not a ULID", () => ({ ...request(), id: "42" }), "router.invalid"],
     ["no created_at", () => ({ ...request(), createdAt: undefined }), "router.invalid"],
     ["a bad to_facility", () => ({ ...request(), toFacility: "a.b" }), "router.invalid"],
+    [
+      "a correlation id that is not a ULID",
+      () => ({ ...request(), correlationId: "a\u0000b" }),
+      "router.invalid",
+    ],
+    [
+      "a causation id that is not a ULID",
+      () => ({ ...request(), causationId: "x".repeat(300) }),
+      "router.invalid",
+    ],
+    [
+      "a transfer in reply to something that is not a ULID",
+      () =>
+        newEnvelope({
+          fromFacility: "clinic-b",
+          toFacility: "hospital-a",
+          purposeOfUse: PurposeOfUse.TREATMENT,
+          body: { $case: "recordTransfer", value: RecordTransfer.fromPartial({ inReplyTo: "req-1" }) },
+        }),
+      "router.invalid",
+    ],
+    [
+      "a receipt about something that is not a ULID",
+      () =>
+        newEnvelope({
+          fromFacility: "hospital-a",
+          purposeOfUse: PurposeOfUse.REFERRAL,
+          body: {
+            $case: "receipt",
+            value: {
+              regardingId: "ref-1",
+              status: ReceiptStatus.ACCEPTED,
+              code: "",
+              reason: "",
+              facilityId: "",
+            },
+          },
+        }),
+      "router.invalid",
+    ],
     ["a request without patient", () => request({ patient: undefined }), "router.invalid"],
     ["a request without holder", () => request({ holder: undefined }), "router.invalid"],
     ["holder and to_facility disagreeing", () => request({}, "clinic-c"), "router.invalid"],

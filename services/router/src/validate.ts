@@ -39,6 +39,10 @@ export function validateEnvelope(envelope: Envelope, now: Date, encoded?: Uint8A
   if (envelope.toFacility !== "" && !TOKEN.test(envelope.toFacility))
     invalid("to_facility must be a hix facility id or empty");
   if (envelope.createdAt === undefined) invalid("created_at is required");
+  if (envelope.correlationId !== "" && !isUlid(envelope.correlationId))
+    invalid("correlation_id must be the ULID of the conversation's first message, or empty");
+  if (envelope.causationId !== "" && !isUlid(envelope.causationId))
+    invalid("causation_id must be the ULID of the message that caused this one, or empty");
   if (!hasValidBodyHash(envelope, encoded)) {
     throw new RouterRejection(
       "router.content_hash_mismatch",
@@ -67,6 +71,8 @@ export function validateEnvelope(envelope: Envelope, now: Date, encoded?: Uint8A
     }
     case "recordTransfer":
       if (envelope.toFacility === "") invalid("record_transfer needs to_facility");
+      if (body.value.inReplyTo !== "" && !isUlid(body.value.inReplyTo))
+        invalid("record_transfer.in_reply_to must be the ULID of the request it answers, or empty");
       return;
     case "referralPacket": {
       const receiving = body.value.receivingFacilityId;
@@ -80,7 +86,8 @@ export function validateEnvelope(envelope: Envelope, now: Date, encoded?: Uint8A
       return;
     }
     case "receipt":
-      if (body.value.regardingId === "") invalid("receipt.regarding_id is required");
+      if (!isUlid(body.value.regardingId))
+        invalid("receipt.regarding_id must be the ULID of the message the receipt is about");
       return;
     case "patientAnnouncement":
     case "identityAlert":
