@@ -407,6 +407,7 @@ describe("router: refusals", () => {
       (await receiptsOf(fx!, "hospital-a")).find((r) => r.status === ReceiptStatus.REJECTED),
     );
     expect(refused).toMatchObject({ regardingId: digest, code: "router.invalid" });
+    expect(refused.reason).toBe(`envelope ${digest}: id must be a ULID (26 characters, Crockford base32)`);
     await eventually(async () => (await fx!.inbox("clinic-b")).length === 1);
     expect((await fx.inbox("clinic-b"))[0]!.envelope.id).toBe(good.id);
     await eventually(() => fx!.router!.stats.acked === 1 && fx!.router!.stats.deadLettered === 1);

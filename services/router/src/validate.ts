@@ -3,6 +3,7 @@
  * whose message tells the sending facility what to fix (field names and sizes, never values).
  */
 import { ReceiptStatus, decodeEnvelope, hasValidBodyHash, isUlid, type Envelope } from "@hix/proto";
+import { ledgerText } from "./audit-ledger.js";
 import { RouterRejection } from "./errors.js";
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -32,7 +33,8 @@ export function decodeSubmission(data: Uint8Array, maxBytes: number): Envelope {
  */
 export function validateEnvelope(envelope: Envelope, now: Date, encoded?: Uint8Array): void {
   const invalid = (what: string): never => {
-    throw new RouterRejection("router.invalid", `envelope ${envelope.id || "(no id)"}: ${what}`);
+    // The id is not known to be well-formed yet: named as the ledger and the receipt name it.
+    throw new RouterRejection("router.invalid", `envelope ${ledgerText(envelope.id) || "(no id)"}: ${what}`);
   };
   if (!isUlid(envelope.id)) invalid("id must be a ULID (26 characters, Crockford base32)");
   if (!TOKEN.test(envelope.fromFacility)) invalid("from_facility must be a hix facility id");
