@@ -4,10 +4,11 @@
 // server, streams (file storage) and destination consumer. The middle (router or relay) runs
 // in its own process (tests/router/route-middle.ts), as a deployed router does; this process
 // plays the facilities. Two phases each: saturation (throughput) and a fixed offered load
-// (latency percentiles). The fixed load runs a warm-up at the same rate first and records only
-// what follows: each phase starts a fresh middle process, and its first second (JIT compiling,
-// PostgreSQL pool connections opening) is a start-up cost, not the steady-state latency of a
-// long-running router.
+// (latency percentiles). Each phase starts a fresh middle process, and its first second (JIT
+// compiling, PostgreSQL pool connections opening) is a start-up cost, not the steady state of a
+// long-running router: so each phase routes warm-up messages first and times only what follows
+// (saturation: a warm-up burst, delivered before the timed one starts; fixed load: a warm-up at
+// the same rate, in one evenly paced sequence with the timed messages).
 //
 // The server is a current nats-server (the release `pnpm nats:fetch` pins) started for the run on
 // a free loopback port, as a deployment would run; `--server system` uses the one the tests use
@@ -68,6 +69,7 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
       seconds: { type: "string", default: "10" },
       "warmup-seconds": { type: "string", default: "2" },
       rounds: { type: "string", default: "3" },
+      "saturation-warmup": { type: "string", default: "4000" },
       "fixed-rounds": { type: "string", default: "3" },
       only: { type: "string" },
       server: { type: "string", default: "current" },
@@ -78,6 +80,7 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
   const rateSeconds = Number(values.seconds);
   const warmupSeconds = Number(values["warmup-seconds"]);
   const rounds = Number(values.rounds);
+  const saturationWarmup = Number(values["saturation-warmup"]);
   const fixedRounds = Number(values["fixed-rounds"]);
   // --only bare|routed runs one contender (for profiling); the ratio then is not meaningful.
   const contenders = (["bare", "routed"] as const).filter(
@@ -96,7 +99,9 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
     for (let round = 0; round < rounds; round++) {
       for (const contender of contenders) {
         process.stderr.write(`round ${round + 1}/${rounds}: ${contender} saturation (${count} messages)\n`);
-        saturation[contender].push((await measure(nc, url, db.url, contender, count, undefined)).phase);
+        saturation[contender].push(
+          (await measure(nc, url, db.url, contender, count, undefined, saturationWarmup)).phase,
+        );
       }
     }
     // Rounds alternate between the contenders so both meet the same spells of outside load.
@@ -126,6 +131,7 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
     payloadBytes: encodeEnvelope(sampleEnvelope(0)).byteLength,
     inFlightWindow: WINDOW,
     saturation: {
+      warmupMessages: saturationWarmup,
       bare: {
         medianMsgsPerSec: median(saturation.bare),
         medianCpuMsPerMsg: medianCpu(saturation.bare),
@@ -187,6 +193,8 @@ async function measure(
   const latencies: number[] = [];
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
+  let warmedUp!: () => void;
+  const warm = new Promise<void>((resolve) => (warmedUp = resolve));
 
   // The destination: a durable consumer of everything delivered to TO.
   await jsm.consumers.add(topology.streams.out.name, {
@@ -211,6 +219,7 @@ async function measure(
         sentAt.delete(id);
         arrived++;
       }
+      if (arrived === warmup) warmedUp();
       if (arrived === envelopes.length) done();
     }
   })();
@@ -236,8 +245,8 @@ async function measure(
   let services0 = servicesCpuMs();
   let self0 = process.cpuUsage();
   let start0 = performance.now();
-  // Warm-up and measured messages leave as one evenly paced sequence (no gap between the two);
-  // the clock and CPU counter restart when the first measured message is sent.
+  // At a fixed rate, warm-up and measured messages leave as one evenly paced sequence (no gap
+  // between the two); the clock and CPU counters restart when the first measured one is sent.
   const onSend = (i: number): void => {
     if (i !== warmup) return;
     cpu0 = processCpuMs(middle.pid);
@@ -248,7 +257,25 @@ async function measure(
   // The facilities publish with the batched publisher (acknowledged like js.publish, less CPU):
   // they share the two cores with the middle here, where in a deployment they would not.
   const facilities = createBatchedPublisher(nc);
-  await publishAll(facilities.publish, subject, payloads, ids, rate, sentAt, onSend);
+  if (rate === undefined && warmup > 0) {
+    // Saturation: the warm-up is routed and delivered before the timed burst starts, so the
+    // burst meets a warmed-up middle and none of the warm-up's backlog.
+    const none = (): void => undefined;
+    await publishAll(facilities.publish, subject, payloads.slice(0, warmup), ids, undefined, sentAt, none);
+    await warm;
+    onSend(warmup);
+    await publishAll(
+      facilities.publish,
+      subject,
+      payloads.slice(warmup),
+      ids.slice(warmup),
+      undefined,
+      sentAt,
+      none,
+    );
+  } else {
+    await publishAll(facilities.publish, subject, payloads, ids, rate, sentAt, onSend);
+  }
   await facilities.close();
   await finished;
   const seconds = (performance.now() - start0) / 1000;
