@@ -126,17 +126,17 @@ interface Loaded {
   readonly oversizedKeys: number;
 }
 
-/**
- * Bulk-loads `records` with COPY: the records (ids 1…n, one enterprise id per synthetic person,
- * as if earlier matching and review had linked them), their blocking keys, and for each person a chain of review links with their
- * events — the state an MPI of this size is in after it has been running a while.
- */
 /** A generated record (with its facility and local id) and the person (entity) it belongs to. */
 interface Person {
   readonly record: LinkageRecord & { readonly id: string; readonly facilityId: string };
   readonly entity: string;
 }
 
+/**
+ * Bulk-loads `records` with COPY: the records (ids 1…n, one enterprise id per synthetic person,
+ * as if earlier matching and review had linked them), their blocking keys, and for each person a chain of review links with their
+ * events — the state an MPI of this size is in after it has been running a while.
+ */
 async function loadMpi(
   pool: pg.Pool,
   records: readonly Person[],
