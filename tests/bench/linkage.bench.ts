@@ -326,7 +326,7 @@ async function incremental(size: number, probes: number, warmup: number): Promis
   try {
     await migrateReconcilerSchema(pool);
     const { probe: heldOut, loaded, recall } = await populate(pool, size, warmup + probes);
-    // A reconciler holds its working set, not the generated population (a 1.8 GB heap here):
+    // A reconciler holds its working set, not the generated population (2.4 GiB of heap here):
     // collected now, its GC pauses (10–15 ms, 64 in 1,000 probes) are not timed as matches.
     // `pnpm bench` runs node with --expose-gc.
     const heapBeforeMb = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
