@@ -4,11 +4,18 @@
 import { parseArgs } from "node:util";
 import { connect, AckPolicy, nanos, type JetStreamClient, type NatsConnection } from "nats";
 import { createLogger } from "@hix/runtime";
-import { ack, createTopology, ensureStreams, publish, startConsumer, type Topology } from "@hix/bus";
+import {
+  ack,
+  createTopology,
+  ensureStreams,
+  inFlightWindow,
+  publish,
+  startConsumer,
+  type Topology,
+} from "@hix/bus";
 import { natsUrl, uniqueName } from "@hix/testkit";
 import { PurposeOfUse, ReceiptStatus, encodeEnvelope, newEnvelope } from "@hix/proto";
 import { latencySummary, round2 } from "./stats.js";
-import { inFlightWindow } from "./in-flight-window.js";
 
 interface Phase {
   messages: number;

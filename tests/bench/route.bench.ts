@@ -20,7 +20,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { AckPolicy, connect, nanos, type NatsConnection } from "nats";
-import { createBatchedPublisher, createTopology, ensureStreams, type Publish, type Topology } from "@hix/bus";
+import {
+  createBatchedPublisher,
+  createTopology,
+  ensureStreams,
+  inFlightWindow,
+  type Publish,
+  type Topology,
+} from "@hix/bus";
 import { createPool } from "@hix/db";
 import {
   Facility,
@@ -33,7 +40,6 @@ import {
 } from "@hix/proto";
 import { migrateRouterSchema, saveFacility } from "@hix/router";
 import { createTestDatabase, natsUrl, startNatsServer, uniqueName } from "@hix/testkit";
-import { inFlightWindow } from "./in-flight-window.js";
 import { latencySummary, round2 } from "./stats.js";
 
 interface Phase {

@@ -3,11 +3,10 @@
 // publish to the destination's HIX_OUT subject with a derived Nats-Msg-Id → ack). Prints
 // "ready" once it takes work; stops cleanly on SIGTERM.
 import { AckPolicy, connect, nanos } from "nats";
-import { createTopology } from "@hix/bus";
+import { createTopology, inFlightWindow } from "@hix/bus";
 import { createPool } from "@hix/db";
 import { createLogger } from "@hix/runtime";
 import { start } from "@hix/router";
-import { inFlightWindow } from "../bench/in-flight-window.js";
 
 const env = (key: string): string => {
   const value = process.env[key];

@@ -12,6 +12,7 @@ import {
 import type { Logger } from "@hix/runtime";
 import { writeDeadLetter } from "./dead-letter.js";
 import type { IdempotencyStore } from "./idempotency.js";
+import { inFlightWindow } from "./in-flight-window.js";
 import { exponentialBackoff, outcomeFromError, type Outcome } from "./outcome.js";
 import type { Topology } from "./topology.js";
 
@@ -119,9 +120,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   const consumer = await options.js.consumers.get(options.stream, options.durable);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: concurrency * 2 });
 
-  const inFlight = new Set<Promise<void>>();
-  /** Wakes the loop waiting for a free slot. */
-  let slotFreed: (() => void) | undefined;
+  const inFlight = inFlightWindow(concurrency);
   let stopping = false;
 
   const deadLetter = async (m: JsMsg, code: string, reason: string): Promise<void> => {
@@ -228,21 +227,13 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
         m.nak();
         continue;
       }
-      const task = handle(m)
-        .catch((err: unknown) => {
+      await inFlight.add(
+        handle(m).catch((err: unknown) => {
           // settle() itself failed (e.g. the idempotency store is down): leave the message
           // unacked so the server redelivers it after ack_wait.
           log.error({ err, seq: m.info.streamSequence }, "could not settle message");
-        })
-        .finally(() => {
-          inFlight.delete(task);
-          slotFreed?.();
-          slotFreed = undefined;
-        });
-      inFlight.add(task);
-      // One waiter, woken by whichever task ends first. (Promise.race over the set would add a
-      // reaction to every task in flight for every message taken: O(concurrency) a message.)
-      if (inFlight.size >= concurrency) await new Promise<void>((resolve) => (slotFreed = resolve));
+        }),
+      );
     }
   })();
 
@@ -254,7 +245,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
         stopping = true;
         await messages.close();
         await loop;
-        await Promise.allSettled([...inFlight]);
+        await inFlight.drain();
         log.info({ ...stats }, "consumer stopped");
       })();
       return stopped;

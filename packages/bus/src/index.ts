@@ -34,6 +34,7 @@ export {
 } from "./dead-letter.js";
 export { kvIdempotencyStore, memoryIdempotencyStore, type IdempotencyStore } from "./idempotency.js";
 export { connectBus, type BusConnectOptions } from "./connect.js";
+export { inFlightWindow, type InFlightWindow } from "./in-flight-window.js";
 export { envelopeHandler, publishEnvelope, subjectKind } from "./envelopes.js";
 export {
   createBatchedPublisher,

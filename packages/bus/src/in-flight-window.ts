@@ -1,4 +1,4 @@
-// A bound on work in flight for the benchmarks' publishers and the route bench's bare relay.
+// A bound on work in flight: the consumer's handlers, and the benchmarks' publishers and relay.
 
 export interface InFlightWindow {
   /** Tracks `task`; resolves once fewer than `limit` tasks are in flight. */
