@@ -244,6 +244,13 @@ async function measure(
     await pool.end();
   }
   const middle = await startMiddle(contender, topology, natsServerUrl, databaseUrl);
+  // A middle that dies mid-phase fails the run instead of leaving it waiting for deliveries.
+  const died = new Promise<never>((_, reject) =>
+    middle.once("exit", (code, signal) =>
+      reject(new Error(`bench middle (${contender}) exited (${code ?? signal}) before the phase ended`)),
+    ),
+  );
+  died.catch(() => undefined); // it also exits when the phase ends: that is not a failure
 
   const subject = topology.inSubject(FROM, "record_transfer");
   const payloads = envelopes.map(encodeEnvelope);
@@ -268,7 +275,7 @@ async function measure(
     // burst meets a warmed-up middle and none of the warm-up's backlog.
     const none = (): void => undefined;
     await publishAll(facilities.publish, subject, payloads.slice(0, warmup), ids, undefined, sentAt, none);
-    await warm;
+    await Promise.race([warm, died]);
     onSend(warmup);
     await publishAll(
       facilities.publish,
@@ -283,7 +290,7 @@ async function measure(
     await publishAll(facilities.publish, subject, payloads, ids, rate, sentAt, onSend);
   }
   await facilities.close();
-  await finished;
+  await Promise.race([finished, died]);
   const seconds = (performance.now() - start0) / 1000;
   const cpu1 = processCpuMs(middle.pid);
   const services1 = servicesCpuMs();
