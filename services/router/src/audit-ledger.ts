@@ -323,7 +323,10 @@ export function createAuditLedger(options: {
    * wrote. Returns the new head, or undefined when nothing was written because another replica
    * moved the head or a row is in the ledger already.
    */
-  const appendFast = async (entries: readonly AuditEntry[], head: ChainHead): Promise<ChainHead | undefined> => {
+  const appendFast = async (
+    entries: readonly AuditEntry[],
+    head: ChainHead,
+  ): Promise<ChainHead | undefined> => {
     const { json, next } = chain(entries, head, new Set());
     try {
       const { rows } = await pool.query<{ appended: boolean }>({
