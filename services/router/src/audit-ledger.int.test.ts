@@ -75,7 +75,9 @@ describe("audit ledger append (PostgreSQL)", () => {
     await a!.append([entry(2)]); // on the head a wrote
     await b!.append([entry(3)]); // b moves the head
     await a!.append([entry(4)]); // a's head is stale: nothing written, then under the lock
-    await a!.append([entry(1), entry(4), entry(5)]); // a redelivery: 1 and 4 are in already
+    // A redelivery: 1 and 4 are in already. The one-statement append on a's head fails on the
+    // unique key and writes nothing; the locked way skips them and writes 5.
+    await a!.append([entry(1), entry(4), entry(5)]);
     await b!.append([entry(5, "clinic-c")]);
     await Promise.all([a!.close(), b!.close()]);
 
@@ -131,7 +133,9 @@ describe("audit ledger append (PostgreSQL)", () => {
     const pool = createPool(db.url, { max: 1 });
     const ledger = createAuditLedger({ pool, logger, newId, groupWaitMs: 0 });
     await ledger.append(Array.from({ length: 20 }, (_, n) => entry(n)));
-    await ledger.append([entry(0), entry(20)]); // one already present: the statement runs twice
+    // One already present: the one-statement append fails on the unique key, then the locked
+    // statement runs twice (finds entry 0, writes entry 20).
+    await ledger.append([entry(0), entry(20)]);
     await ledger.close();
     await pool.end(); // the backend reports its table statistics as it exits
 
