@@ -246,6 +246,24 @@ describe("envelope", () => {
     expect(reply.toFacility).toBe("");
   });
 
+  it("encodes each envelope alone: not after one that failed half-way, nor after a large one", () => {
+    const fresh = (e: Envelope): Uint8Array => Envelope.encode(e).finish(); // a writer of its own
+    const small = envelopeWith({ $case: "receipt", value: bodies.receipt });
+    const invalid = { ...small, purposeOfUse: 2 ** 40 }; // not an int32: the writer throws mid-message
+    expect(() => encodeEnvelope(invalid)).toThrow();
+    expect(Buffer.from(encodeEnvelope(small)).equals(Buffer.from(fresh(small)))).toBe(true);
+    expect(bodyHash(small)).toEqual(sha256(Receipt.encode(bodies.receipt).finish()));
+
+    const large = envelopeWith({
+      $case: "receipt",
+      value: { ...bodies.receipt, reason: "x".repeat(200_000) },
+    });
+    const encodedLarge = encodeEnvelope(large);
+    expect(encodedLarge.length).toBeGreaterThan(200_000);
+    expect(Buffer.from(encodedLarge).equals(Buffer.from(fresh(large)))).toBe(true);
+    expect(Buffer.from(encodeEnvelope(small)).equals(Buffer.from(fresh(small)))).toBe(true);
+  });
+
   it("refuses to hash an envelope without a body", () => {
     const empty = Envelope.fromPartial({ id: "x" });
     expect(() => bodyHash(empty)).toThrow(EnvelopeBodyMissingError);
