@@ -65,21 +65,30 @@ export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
 /** The canonical form hashed into the chain; changing it is a new ledger version. */
 export function canonical(row: Omit<AuditRow, "prevHash" | "rowHash">): string {
+  return canonicalEntry(row.seq, row.id, row);
+}
+
+/**
+ * `canonical` of the row an entry becomes as row `seq` with id `id`, without building that row:
+ * `{ ...entry, seq, id }` costs V8 about 2 µs (a spread with fields added leaves its fast path),
+ * and reading the fields of the object it makes costs as much again.
+ */
+function canonicalEntry(seq: number, id: string, entry: AuditEntry): string {
   return JSON.stringify([
-    row.seq,
-    row.id,
-    row.occurredAt.toISOString(),
-    row.envelopeId,
-    row.correlationId,
-    row.sender,
-    row.receiver,
-    row.kind,
-    row.purpose,
-    row.outcome,
-    row.code,
-    row.patientRefHash?.toString("hex") ?? null,
-    row.contentHash?.toString("hex") ?? null,
-    [...row.sensitivity],
+    seq,
+    id,
+    entry.occurredAt.toISOString(),
+    entry.envelopeId,
+    entry.correlationId,
+    entry.sender,
+    entry.receiver,
+    entry.kind,
+    entry.purpose,
+    entry.outcome,
+    entry.code,
+    entry.patientRefHash?.toString("hex") ?? null,
+    entry.contentHash?.toString("hex") ?? null,
+    entry.sensitivity,
   ]);
 }
 
@@ -310,7 +319,7 @@ export function createAuditLedger(options: {
       const key = rowKey(entry.envelopeId, entry.receiver, entry.outcome);
       if (seen.has(key)) continue;
       seen.add(key);
-      const text = canonical({ ...entry, seq: ++seq, id: newId() });
+      const text = canonicalEntry(++seq, newId(), entry);
       const hash = hashCanonical(prev, text);
       rows.push(`[${text},"${prev.toString("hex")}","${hash.toString("hex")}"]`);
       prev = hash;
