@@ -57,6 +57,22 @@ describe("createBatchedPublisher", () => {
     expect(again).toEqual({ stream: first.stream, seq: first.seq, duplicate: true });
   });
 
+  it("refuses a header that would break the header block, and stores nothing", async () => {
+    const subject = topology.outSubject("clinic-d", "receipt");
+    const before = (await jsm.streams.info(topology.streams.out.name)).state.messages;
+    for (const options of [
+      { msgId: "injected\r\nNats-Expected-Stream: OTHER" },
+      { msgId: "bad-name", headers: { "Has Space": "v" } },
+      { msgId: "bad-value", headers: { "Hix-Test": "a\nb" } },
+    ]) {
+      await expect(publisher.publish(subject, new Uint8Array([1]), options)).rejects.toThrow(
+        /client refused the publish/,
+      );
+    }
+    expect((await jsm.streams.info(topology.streams.out.name)).state.messages).toBe(before);
+    expect(publisher.pending).toBe(0);
+  });
+
   it.each([
     ["a subject no stream listens on", "nobody.listens.here", undefined, /no responders/],
     ["the wrong expected stream", "", "NOT_THE_STREAM", /not acknowledged/],

@@ -15,7 +15,7 @@
  * one subscription receives every PubAck (`<inbox>.<token>`), one interval expires overdue
  * requests, and the publishes made during one event-loop turn leave in one socket write.
  */
-import { createInbox, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from "nats";
+import { MsgHdrsImpl, createInbox, type Msg, type NatsConnection, type Subscription } from "nats";
 import type { JetStreamClient } from "nats";
 import { PublishError, publish, type PublishOptions } from "./publish.js";
 
@@ -57,6 +57,44 @@ export interface PubAck {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** A header name NATS accepts: printable ASCII without ':' (nor space). */
+const HEADER_NAME = /^[!-9;-~]+$/;
+const LINE_BREAK = /[\r\n]/;
+
+/**
+ * A header block written once, as the bytes nats.js puts on the wire (`NATS/1.0`, then one
+ * `Name: value` line each, then an empty line). nats.js's own `headers().set` copies the key
+ * list, canonicalises and checks each name and value, and `encode()` builds the block again as
+ * a string: about 1.5 KB of garbage a header, two or three headers a publish, two publishes a
+ * routed message (docs/benchmarks.md). The client only calls `encode()` on publish.
+ */
+class EncodedHeaders extends MsgHdrsImpl {
+  constructor(private readonly block: Uint8Array) {
+    super();
+  }
+
+  override encode(): Uint8Array {
+    return this.block;
+  }
+}
+
+function headerLine(name: string, value: string): string {
+  if (!HEADER_NAME.test(name)) throw new Error(`invalid header name ${JSON.stringify(name)}`);
+  if (LINE_BREAK.test(value)) throw new Error(`header ${name}: a value may not hold a line break`);
+  return `${name}: ${value.trim()}\r\n`;
+}
+
+/** The header block of a publish: its message id, expected stream and extra headers. */
+function encodeHeaders(options: PublishOptions): EncodedHeaders {
+  let block = `NATS/1.0\r\n${headerLine("Nats-Msg-Id", options.msgId)}`;
+  if (options.expectStream !== undefined) block += headerLine("Nats-Expected-Stream", options.expectStream);
+  if (options.headers !== undefined) {
+    for (const name in options.headers) block += headerLine(name, options.headers[name]!);
+  }
+  return new EncodedHeaders(encoder.encode(`${block}\r\n`));
+}
 
 export function createBatchedPublisher(
   nc: NatsConnection,
@@ -137,13 +175,7 @@ export function createBatchedPublisher(
       const w = waiting.get(q.token);
       if (w === undefined) continue;
       try {
-        const hdrs = natsHeaders();
-        hdrs.set("Nats-Msg-Id", q.options.msgId);
-        if (q.options.expectStream !== undefined) hdrs.set("Nats-Expected-Stream", q.options.expectStream);
-        if (q.options.headers !== undefined) {
-          for (const [key, value] of Object.entries(q.options.headers)) hdrs.set(key, value);
-        }
-        nc.publish(q.subject, q.data, { reply: `${inbox}.${q.token}`, headers: hdrs });
+        nc.publish(q.subject, q.data, { reply: `${inbox}.${q.token}`, headers: encodeHeaders(q.options) });
       } catch (err) {
         waiting.delete(q.token);
         w.reject(fail(q.subject, "the client refused the publish", err));
