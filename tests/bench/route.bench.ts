@@ -38,7 +38,7 @@ import {
   newEnvelope,
   type Envelope,
 } from "@hix/proto";
-import { migrateRouterSchema, saveFacility } from "@hix/router";
+import { ROUTER_CONCURRENCY, migrateRouterSchema, saveFacility } from "@hix/router";
 import { createTestDatabase, natsUrl, startNatsServer, uniqueName } from "@hix/testkit";
 import { latencySummary, round2 } from "./stats.js";
 
@@ -136,6 +136,7 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
     server: `nats-server ${serverVersion} at ${url}`,
     payloadBytes: encodeEnvelope(sampleEnvelope(0)).byteLength,
     inFlightWindow: WINDOW,
+    middle: { concurrency: ROUTER_CONCURRENCY, nodeFlags: MIDDLE_NODE_FLAGS },
     saturation: {
       warmupMessages: saturationWarmup,
       bare: {
@@ -362,6 +363,20 @@ function servicesCpuMs(): { natsServer: number | null; postgres: number | null }
 
 const MIDDLE = fileURLToPath(new URL("../router/route-middle.ts", import.meta.url));
 
+/**
+ * Node's options in the router's `start` script (services/router/package.json), e.g. the young
+ * generation's size: both middles run with them, so the router is measured as it is deployed
+ * and the relay under the same runtime.
+ */
+const MIDDLE_NODE_FLAGS: readonly string[] = (() => {
+  const manifest = JSON.parse(
+    readFileSync(new URL("../../services/router/package.json", import.meta.url), "utf8"),
+  ) as { scripts: { start: string } };
+  const [node, ...words] = manifest.scripts.start.split(/\s+/);
+  if (node !== "node") throw new Error("services/router's start script no longer starts with node");
+  return words.filter((w) => /^--[a-z-]+=\S+$/.test(w) && !w.startsWith("--conditions="));
+})();
+
 /** Starts the router or the bare relay in a child process; resolves once it takes work. */
 async function startMiddle(
   mode: "bare" | "routed",
@@ -372,7 +387,8 @@ async function startMiddle(
   // ROUTE_BENCH_PROFILE_DIR=<dir> writes a CPU profile of the middle process there.
   const profileDir = process.env["ROUTE_BENCH_PROFILE_DIR"];
   const profile = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
-  const child = spawn(process.execPath, [...profile, "--conditions=@hix/source", "--import", "tsx", MIDDLE], {
+  const nodeArgs = [...MIDDLE_NODE_FLAGS, ...profile, "--conditions=@hix/source", "--import", "tsx", MIDDLE];
+  const child = spawn(process.execPath, nodeArgs, {
     env: {
       ...process.env,
       MIDDLE_MODE: mode,

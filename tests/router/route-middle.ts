@@ -6,7 +6,7 @@ import { AckPolicy, connect, nanos } from "nats";
 import { createTopology, inFlightWindow } from "@hix/bus";
 import { createPool } from "@hix/db";
 import { createLogger } from "@hix/runtime";
-import { start } from "@hix/router";
+import { ROUTER_CONCURRENCY, start } from "@hix/router";
 
 const env = (key: string): string => {
   const value = process.env[key];
@@ -41,15 +41,16 @@ if (mode === "routed") {
     durable_name: "relay",
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(30_000),
-    max_ack_pending: 1024,
+    max_ack_pending: Math.max(1000, ROUTER_CONCURRENCY * 8),
   });
   const messages = await (
     await js.consumers.get(topology.streams.in.name, "relay")
   ).consume({
-    max_messages: 256,
+    max_messages: ROUTER_CONCURRENCY * 2,
   });
   const subject = topology.outSubject(to, "record_transfer");
-  const inFlight = inFlightWindow(128);
+  // The same window as the router's consumer, so the two differ only in what they do.
+  const inFlight = inFlightWindow(ROUTER_CONCURRENCY);
   const loop = (async () => {
     for await (const m of messages) {
       const id = m.headers?.get("Nats-Msg-Id") ?? "";

@@ -21,6 +21,7 @@ import { newId } from "@hix/proto";
 import { createAuditLedger } from "./audit-ledger.js";
 import { openDirectory } from "./directory.js";
 import { natsLocator, type Locator } from "./locate.js";
+import { ROUTER_CONCURRENCY } from "./config.js";
 import { createPipeline } from "./pipeline.js";
 import { startSweeper } from "./request-tracker.js";
 
@@ -99,7 +100,7 @@ export async function start(deps: RouterDeps): Promise<RunningRouter> {
     durable: deps.durable ?? "router",
     handler,
     logger: log,
-    concurrency: deps.concurrency ?? 128,
+    concurrency: deps.concurrency ?? ROUTER_CONCURRENCY,
     ...(deps.ackWaitMs === undefined ? {} : { ackWaitMs: deps.ackWaitMs }),
   });
   const sweeper = startSweeper({

@@ -8,7 +8,7 @@ export {
   type RouterDeps,
   type RunningRouter,
 } from "./app.js";
-export { routerConfigSchema, type RouterConfig } from "./config.js";
+export { ROUTER_CONCURRENCY, routerConfigSchema, type RouterConfig } from "./config.js";
 export {
   DIRECTORY_CHANNEL,
   disclosureAction,
