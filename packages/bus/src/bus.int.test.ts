@@ -193,6 +193,27 @@ describe("bus on real JetStream", () => {
     expect(most).toBe(4);
   });
 
+  it("keeps a handler that outlasts ack_wait from being redelivered while it works", async () => {
+    fx = await busFixture("keepalive");
+    const subject = fx.topology.inSubject("clinic-a", "record_transfer");
+    const deliveries: number[] = [];
+    const consumer = await startConsumer({
+      ...fx,
+      stream: fx.topology.streams.in.name,
+      durable: "keepalive",
+      ackWaitMs: 1500,
+      handler: async (d: Delivery) => {
+        deliveries.push(d.deliveryCount);
+        await new Promise((r) => setTimeout(r, 4000)); // more than twice ack_wait
+        return ack();
+      },
+    });
+    await publish(fx.js, subject, bytes("slow"), { msgId: "m-keepalive" });
+    await eventually(() => consumer.stats.acked === 1, 10_000);
+    await consumer.stop();
+    expect(deliveries).toEqual([1]);
+  }, 15_000);
+
   it("stop() finishes in-flight work before resolving, and a restart takes what was left", async () => {
     fx = await busFixture("stop");
     const subject = fx.topology.inSubject("clinic-a", "receipt");

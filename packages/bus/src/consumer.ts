@@ -121,6 +121,15 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   const messages: ConsumerMessages = await consumer.consume({ max_messages: concurrency * 2 });
 
   const inFlight = inFlightWindow(concurrency);
+  // Keeps long-running handlers' messages from being redelivered to another replica: every
+  // message in a handler is marked as being worked on at least every third of ack_wait. One
+  // timer for all of them, rather than a timer set and cleared for each message.
+  const working = new Set<JsMsg>();
+  const keepAlive = setInterval(
+    () => working.forEach((m) => m.working()),
+    Math.max(1000, Math.floor(ackWaitMs / 3)),
+  );
+  keepAlive.unref();
   let stopping = false;
 
   const deadLetter = async (m: JsMsg, code: string, reason: string): Promise<void> => {
@@ -205,8 +214,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       log.debug({ seq: delivery.streamSequence, messageId: delivery.messageId }, "duplicate skipped");
       return;
     }
-    // Keep a long-running handler's message from being redelivered to another replica.
-    const keepAlive = setInterval(() => m.working(), Math.max(1000, Math.floor(ackWaitMs / 3)));
+    working.add(m);
     let outcome: Outcome;
     try {
       outcome = await options.handler(delivery);
@@ -215,7 +223,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
       if (outcome.kind === "retry") log.warn({ err, seq: delivery.streamSequence }, "handler failed");
       else log.error({ err, seq: delivery.streamSequence }, "handler failed permanently");
     } finally {
-      clearInterval(keepAlive);
+      working.delete(m);
     }
     await settle(m, delivery, outcome);
   };
@@ -246,6 +254,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
         await messages.close();
         await loop;
         await inFlight.drain();
+        clearInterval(keepAlive);
         log.info({ ...stats }, "consumer stopped");
       })();
       return stopped;
