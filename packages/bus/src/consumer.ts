@@ -126,7 +126,15 @@ export async function startConsumer(options: ConsumerOptions): Promise<RunningCo
   // timer for all of them, rather than a timer set and cleared for each message.
   const working = new Set<JsMsg>();
   const keepAlive = setInterval(
-    () => working.forEach((m) => m.working()),
+    () => {
+      for (const m of working) {
+        try {
+          m.working();
+        } catch {
+          // The connection is closed: the server redelivers the message after ack_wait anyway.
+        }
+      }
+    },
     Math.max(1000, Math.floor(ackWaitMs / 3)),
   );
   keepAlive.unref();
