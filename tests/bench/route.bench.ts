@@ -374,7 +374,8 @@ const MIDDLE_NODE_FLAGS: readonly string[] = (() => {
   ) as { scripts: { start: string } };
   const [node, ...words] = manifest.scripts.start.split(/\s+/);
   if (node !== "node") throw new Error("services/router's start script no longer starts with node");
-  return words.filter((w) => /^--[a-z-]+=\S+$/.test(w) && !w.startsWith("--conditions="));
+  // Every option but the two that load the TypeScript sources (the bench passes those itself).
+  return words.filter((w) => w.startsWith("--") && w !== "--import" && !w.startsWith("--conditions="));
 })();
 
 /** Starts the router or the bare relay in a child process; resolves once it takes work. */

@@ -249,8 +249,15 @@ describe("envelope", () => {
   it("encodes each envelope alone: not after one that failed half-way, nor after a large one", () => {
     const fresh = (e: Envelope): Buffer => Buffer.from(Envelope.encode(e).finish()); // a writer of its own
     const small = envelopeWith({ $case: "receipt", value: bodies.receipt });
-    const invalid = { ...small, purposeOfUse: 2 ** 40 }; // not an int32: the writer throws mid-message
+    // Not int32s: the writer throws mid-message, at the top level and inside the body's fork.
+    const invalid = { ...small, purposeOfUse: 2 ** 40 };
+    const invalidBody: Envelope = {
+      ...small,
+      body: { $case: "receipt", value: { ...bodies.receipt, status: 2 ** 40 } },
+    };
     expect(() => encodeEnvelope(invalid)).toThrow();
+    expect(() => encodeEnvelope(invalidBody)).toThrow();
+    expect(() => bodyHash(invalidBody)).toThrow();
     const first = encodeEnvelope(small);
     expect(Buffer.from(first).equals(fresh(small))).toBe(true);
     expect(bodyHash(small)).toEqual(sha256(Receipt.encode(bodies.receipt).finish()));
