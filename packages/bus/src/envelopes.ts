@@ -1,11 +1,18 @@
 import type { JetStreamClient, PubAck } from "nats";
-import { decodeEnvelope, encodeEnvelope, envelopeKind, type Envelope, type EnvelopeKind } from "@hix/proto";
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  envelopeKind,
+  unbatch,
+  type Envelope,
+  type EnvelopeKind,
+} from "@hix/proto";
 import type { Delivery, Handler } from "./consumer.js";
 import { publish } from "./publish.js";
-import { reject, type Outcome } from "./outcome.js";
+import { ack, reject, type Outcome } from "./outcome.js";
 import type { MessageKind } from "./topology.js";
 
-/** Subject token of each body kind: the oneof field name as written in the .proto. */
+/** Subject token of each body kind: the oneof field name as written in the .proto (a batch of receipts travels as receipts). */
 const SUBJECT_KIND: Readonly<Record<EnvelopeKind, MessageKind>> = {
   recordRequest: "record_request",
   recordTransfer: "record_transfer",
@@ -13,6 +20,7 @@ const SUBJECT_KIND: Readonly<Record<EnvelopeKind, MessageKind>> = {
   patientAnnouncement: "patient_announcement",
   receipt: "receipt",
   identityAlert: "identity_alert",
+  receiptBatch: "receipt",
 };
 
 /** The `<kind>` subject token for an envelope; undefined when it has no body. */
@@ -40,7 +48,9 @@ export async function publishEnvelope(
 
 /**
  * Adapts an envelope handler to the consumer loop: bytes that are not an Envelope are
- * rejected (dead-lettered with code `proto.decode`) without reaching the handler.
+ * rejected (dead-lettered with code `proto.decode`) without reaching the handler. A batch of
+ * receipts reaches the handler one receipt at a time, in order; the first outcome that is not
+ * an ack ends it and becomes the message's (a retry then hands every receipt over again).
  */
 export function envelopeHandler(fn: (envelope: Envelope, delivery: Delivery) => Promise<Outcome>): Handler {
   return async (delivery) => {
@@ -50,6 +60,11 @@ export function envelopeHandler(fn: (envelope: Envelope, delivery: Delivery) => 
     } catch (err) {
       return reject("proto.decode", err instanceof Error ? err.message : "not a hix.v1.Envelope");
     }
-    return fn(envelope, delivery);
+    if (envelope.body?.$case !== "receiptBatch") return fn(envelope, delivery);
+    for (const receipt of unbatch(envelope)) {
+      const outcome = await fn(receipt, delivery);
+      if (outcome.kind !== "ack") return outcome;
+    }
+    return ack();
   };
 }

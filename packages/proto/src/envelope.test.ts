@@ -12,11 +12,12 @@ import {
   envelopeKind,
   hasValidBodyHash,
   newEnvelope,
+  unbatch,
 } from "./envelope.js";
 import { DatePrecision, NameUse, PurposeOfUse, SensitivityLabel } from "./gen/hix/v1/common.js";
 import { ObservationStatus } from "./gen/hix/v1/clinical.js";
 import { BinaryReader } from "@bufbuild/protobuf/wire";
-import { Envelope } from "./gen/hix/v1/envelope.js";
+import { Envelope, ReceiptBatch } from "./gen/hix/v1/envelope.js";
 import {
   AnnouncementKind,
   PatientAnnouncement,
@@ -133,6 +134,24 @@ const bodies: { [K in EnvelopeKind]: Extract<EnvelopeBody, { $case: K }>["value"
     score: 0.93,
     reason: "same name and birth date, different MRN",
   }),
+  receiptBatch: ReceiptBatch.fromPartial({
+    receipts: [1, 2].map((n) =>
+      newEnvelope({
+        fromFacility: "hix",
+        toFacility: "clinic-north",
+        purposeOfUse: PurposeOfUse.TREATMENT,
+        causationId: "01ARYZ6S41TSV4RRFFQ69G5FAV",
+        body: {
+          $case: "receipt",
+          value: Receipt.fromPartial({
+            regardingId: "01ARYZ6S41TSV4RRFFQ69G5FAV",
+            status: ReceiptStatus.ROUTED,
+            facilityId: `hosp-${n}`,
+          }),
+        },
+      }),
+    ),
+  }),
 };
 
 const cases = Object.entries(bodies).map(([kind, value]) => ({
@@ -174,6 +193,21 @@ describe("envelope", () => {
       // protobufjs names the oneof case by its proto field name (snake_case).
       body.$case.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
     );
+  });
+
+  it("unbatches a receipt batch into its receipt envelopes, and any other envelope into itself", () => {
+    const batch = decodeEnvelope(
+      encodeEnvelope(envelopeWith({ $case: "receiptBatch", value: bodies.receiptBatch })),
+    );
+    const receipts = unbatch(batch);
+    expect(receipts).toEqual(bodies.receiptBatch.receipts);
+    expect(receipts.map((r) => (r.body?.$case === "receipt" ? r.body.value.facilityId : ""))).toEqual([
+      "hosp-1",
+      "hosp-2",
+    ]);
+    expect(receipts.every((r) => hasValidBodyHash(r))).toBe(true);
+    const single = envelopeWith({ $case: "receipt", value: bodies.receipt });
+    expect(unbatch(single)).toEqual([single]);
   });
 
   it("hashes the encoded body alone, whatever the header", () => {

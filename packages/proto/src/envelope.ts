@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { Envelope } from "./gen/hix/v1/envelope.js";
+import { Envelope, ReceiptBatch } from "./gen/hix/v1/envelope.js";
 import {
   PatientAnnouncement,
   Receipt,
@@ -105,7 +105,18 @@ function writeBody(body: EnvelopeBody, writer: BinaryWriter): BinaryWriter {
       return Receipt.encode(body.value, writer);
     case "identityAlert":
       return IdentityAlert.encode(body.value, writer);
+    case "receiptBatch":
+      return ReceiptBatch.encode(body.value, writer);
   }
+}
+
+/**
+ * The envelopes a bus message carries: the receipts of a ReceiptBatch, otherwise the envelope
+ * itself. Every consumer reads messages through this, so a receipt is handled the same whether
+ * it came alone or in a batch.
+ */
+export function unbatch(envelope: Envelope): Envelope[] {
+  return envelope.body?.$case === "receiptBatch" ? envelope.body.value.receipts : [envelope];
 }
 
 /**
@@ -138,7 +149,7 @@ export function hasValidBodyHash(envelope: Envelope, encoded?: Uint8Array): bool
 }
 
 /** Field numbers of the `body` oneof of hix.v1.Envelope (envelope.proto). */
-const BODY_FIELDS = { first: 20, last: 25 } as const;
+const BODY_FIELDS = { first: 20, last: 26 } as const;
 
 /**
  * The payload of the body field in an encoded envelope (the last one, as a decoder keeps the

@@ -21,6 +21,7 @@ export {
   bodyHash,
   hasValidBodyHash,
   newEnvelope,
+  unbatch,
 } from "./envelope.js";
 export type { EnvelopeBody, EnvelopeKind, NewEnvelope } from "./envelope.js";
 export { ConversionError, type Conversion, type ConversionWarning } from "./conversion.js";

@@ -46,7 +46,7 @@ import { authenticateSender } from "./authorize.js";
 import type { DirectoryView } from "./directory.js";
 import { RouterRejection } from "./errors.js";
 import type { Locator } from "./locate.js";
-import { sendReceipt, type ReceiptInput } from "./receipts.js";
+import { receiptSender, type ReceiptInput } from "./receipts.js";
 import { recordAnswer, stateOfOutcome, trackRequest } from "./request-tracker.js";
 import { resolveDestinations, type Destination } from "./resolve.js";
 import { decodeSubmission, validateEnvelope } from "./validate.js";
@@ -76,6 +76,7 @@ export function createPipeline(deps: PipelineDeps): Handler {
   const log = deps.logger.child({ component: "pipeline" });
   const now = deps.now ?? (() => new Date());
   const publish = deps.publish ?? jetStreamPublish(deps.js);
+  const receipts = receiptSender(publish, deps.topology);
 
   return async (delivery) => {
     // The facility that submitted the message is the one in the subject (hix.in.<facility>.<kind>).
@@ -216,15 +217,15 @@ export function createPipeline(deps: PipelineDeps): Handler {
       reason,
       facilityId,
     });
-    const receipts: ReceiptInput[] = [];
+    const toSend: ReceiptInput[] = [];
     // A facility's own receipt is not receipted again (no receipt ping-pong).
     if (envelope.body?.$case !== "receipt") {
       for (const d of routed)
-        receipts.push(receipt(ReceiptStatus.ROUTED, "", `routed to ${d.facility}`, d.facility));
+        toSend.push(receipt(ReceiptStatus.ROUTED, "", `routed to ${d.facility}`, d.facility));
     }
-    for (const r of refused) receipts.push(receipt(r.status, r.code, r.message, r.facilityId));
-    if (answered !== undefined) receipts.push(answered);
-    await Promise.all(receipts.map((r) => sendReceipt(publish, deps.topology, r)));
+    for (const r of refused) toSend.push(receipt(r.status, r.code, r.message, r.facilityId));
+    if (answered !== undefined) toSend.push(answered);
+    await Promise.all(toSend.map((r) => receipts.send(r)));
   }
 
   async function refuse(
@@ -267,7 +268,7 @@ export function createPipeline(deps: PipelineDeps): Handler {
           },
     ]);
     if (submitter !== "") {
-      await sendReceipt(publish, deps.topology, {
+      await receipts.send({
         to: submitter,
         regardingId,
         correlationId: envelope?.correlationId || regardingId,

@@ -75,6 +75,11 @@ export async function resolveDestinations(
         "router.kind_not_routable",
         `envelope ${envelope.id}: identity alerts are raised by the reconciler, not sent between facilities`,
       );
+    case "receiptBatch":
+      throw new RouterRejection(
+        "router.kind_not_routable",
+        `envelope ${envelope.id}: receipt batches are made by the exchange; send each receipt as its own message`,
+      );
   }
 }
 

@@ -357,6 +357,22 @@ describe("router: refusals", () => {
       code: "router.policy_refuses_purpose",
       outcome: "denied",
     },
+    {
+      name: "a receipt batch from a facility",
+      submitter: "hospital-a",
+      make: () => ({
+        envelope: newEnvelope({
+          fromFacility: "hospital-a",
+          toFacility: "clinic-b",
+          purposeOfUse: PurposeOfUse.TREATMENT,
+          body: { $case: "receiptBatch", value: { receipts: [] } },
+        }),
+        kind: "receipt",
+      }),
+      status: ReceiptStatus.REJECTED,
+      code: "router.kind_not_routable",
+      outcome: "rejected",
+    },
   ];
 
   it.each(cases)("$name → $code receipt, dead letter and audit row, nothing delivered", async (c) => {

@@ -6,6 +6,7 @@ import {
   PurposeOfUse,
   ReceiptStatus,
   decodeEnvelope,
+  unbatch,
   envelopeKind,
   newEnvelope,
   purposeOfUseFromJSON,
@@ -77,16 +78,18 @@ example:
       let rejected = false;
       const timer = setTimeout(() => replies.unsubscribe(), waitSeconds * 1000);
       for await (const msg of replies) {
-        let reply: Envelope;
+        let carried: Envelope[];
         try {
-          reply = decodeEnvelope(msg.data);
+          carried = unbatch(decodeEnvelope(msg.data));
         } catch {
           continue;
         }
-        if (reply.correlationId !== envelope.correlationId && reply.causationId !== envelope.id) continue;
-        const line = describeReply(reply);
-        if (line.status === "REJECTED") rejected = true;
-        io.stdout.write(values.json === true ? `${JSON.stringify(line)}\n` : `  ← ${line.text}\n`);
+        for (const reply of carried) {
+          if (reply.correlationId !== envelope.correlationId && reply.causationId !== envelope.id) continue;
+          const line = describeReply(reply);
+          if (line.status === "REJECTED") rejected = true;
+          io.stdout.write(values.json === true ? `${JSON.stringify(line)}\n` : `  ← ${line.text}\n`);
+        }
       }
       clearTimeout(timer);
       return rejected ? EXIT.failed : EXIT.ok;

@@ -3,7 +3,13 @@
 import type { NatsConnection, Subscription } from "nats";
 import type { Topology } from "@hix/bus";
 import type { IdentityAlertKind, ReceiptStatus } from "@hix/proto";
-import { decodeEnvelope, identityAlertKindToJSON, receiptStatusToJSON, type Envelope } from "@hix/proto";
+import {
+  decodeEnvelope,
+  identityAlertKindToJSON,
+  receiptStatusToJSON,
+  unbatch,
+  type Envelope,
+} from "@hix/proto";
 
 export interface Seen {
   readonly at: number;
@@ -27,13 +33,14 @@ export class Observer {
       for await (const msg of sub) {
         const parsed = this.topology.parse(msg.subject);
         if (parsed === undefined) continue;
-        let envelope: Envelope;
+        let envelopes: Envelope[];
         try {
-          envelope = decodeEnvelope(msg.data);
+          envelopes = unbatch(decodeEnvelope(msg.data));
         } catch {
           continue;
         }
-        this.seen.push({ at: Date.now(), facility: parsed.facility, kind: parsed.kind, envelope });
+        for (const envelope of envelopes)
+          this.seen.push({ at: Date.now(), facility: parsed.facility, kind: parsed.kind, envelope });
         for (const wake of this.waiters) wake();
       }
     })();

@@ -19,6 +19,7 @@ import {
   FacilityStatus,
   PurposeOfUse,
   decodeEnvelope,
+  unbatch,
   type Envelope,
 } from "@hix/proto";
 import { createTestDatabase, natsUrl, uniqueName, type TestDatabase } from "@hix/testkit";
@@ -73,7 +74,7 @@ export interface RouterFixture {
   /** Publishes an envelope as `facility` would (subject hix.in.<facility>.<kind>). */
   submit(facility: string, envelope: Envelope, kind?: string): Promise<void>;
   submitBytes(facility: string, kind: string, data: Uint8Array, msgId: string): Promise<void>;
-  /** Everything delivered to a facility so far (read from HIX_OUT). */
+  /** Everything delivered to a facility so far (read from HIX_OUT), batched receipts one by one. */
   inbox(facility: string): Promise<Delivered[]>;
   close(): Promise<void>;
 }
@@ -142,7 +143,9 @@ export async function routerFixture(name: string): Promise<RouterFixture> {
       for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
         const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
         if (m === undefined || !m.subject.startsWith(prefix)) continue;
-        out.push({ subject: m.subject, envelope: decodeEnvelope(m.data), headers: m.header });
+        // A batch of receipts counts as the receipts it carries, as consumers read it.
+        for (const envelope of unbatch(decodeEnvelope(m.data)))
+          out.push({ subject: m.subject, envelope, headers: m.header });
       }
       return out;
     },

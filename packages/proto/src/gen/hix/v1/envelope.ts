@@ -100,7 +100,21 @@ export interface Envelope {
     | //
     /** A suspected duplicate or conflict raised by the reconciler. */
     { $case: "identityAlert"; value: IdentityAlert }
+    | //
+    /** Receipts to one facility sent as one message (only the exchange makes these). */
+    { $case: "receiptBatch"; value: ReceiptBatch }
     | undefined;
+}
+
+/**
+ * Receipts the exchange had waiting for one facility at once, sent as one message: under load
+ * the router sends a facility its receipts in batches instead of one stored message each. Each
+ * element is a complete receipt envelope (own id, correlation and causation ids, purpose, content
+ * hash), read exactly as if it had come alone; consumers unpack them with `unbatch` of @hix/proto.
+ */
+export interface ReceiptBatch {
+  /** Envelopes whose body is a Receipt, in the order they were made. */
+  receipts: Envelope[];
 }
 
 function createBaseSignature(): Signature {
@@ -279,6 +293,9 @@ export const Envelope: MessageFns<Envelope> = {
       case "identityAlert":
         IdentityAlert.encode(message.body.value, writer.uint32(202).fork()).join();
         break;
+      case "receiptBatch":
+        ReceiptBatch.encode(message.body.value, writer.uint32(210).fork()).join();
+        break;
     }
     return writer;
   },
@@ -434,6 +451,14 @@ export const Envelope: MessageFns<Envelope> = {
             message.body = { $case: "identityAlert", value: IdentityAlert.decode(reader, reader.uint32()) };
             continue;
           }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.body = { $case: "receiptBatch", value: ReceiptBatch.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -510,6 +535,10 @@ export const Envelope: MessageFns<Envelope> = {
         ? { $case: "identityAlert", value: IdentityAlert.fromJSON(object.identityAlert) }
         : isSet(object.identity_alert)
         ? { $case: "identityAlert", value: IdentityAlert.fromJSON(object.identity_alert) }
+        : isSet(object.receiptBatch)
+        ? { $case: "receiptBatch", value: ReceiptBatch.fromJSON(object.receiptBatch) }
+        : isSet(object.receipt_batch)
+        ? { $case: "receiptBatch", value: ReceiptBatch.fromJSON(object.receipt_batch) }
         : undefined,
     };
   },
@@ -558,6 +587,8 @@ export const Envelope: MessageFns<Envelope> = {
       obj.receipt = Receipt.toJSON(message.body.value);
     } else if (message.body?.$case === "identityAlert") {
       obj.identityAlert = IdentityAlert.toJSON(message.body.value);
+    } else if (message.body?.$case === "receiptBatch") {
+      obj.receiptBatch = ReceiptBatch.toJSON(message.body.value);
     }
     return obj;
   },
@@ -616,7 +647,82 @@ export const Envelope: MessageFns<Envelope> = {
         }
         break;
       }
+      case "receiptBatch": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "receiptBatch", value: ReceiptBatch.fromPartial(object.body.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseReceiptBatch(): ReceiptBatch {
+  return { receipts: [] };
+}
+
+export const ReceiptBatch: MessageFns<ReceiptBatch> = {
+  encode(message: ReceiptBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.receipts) {
+      Envelope.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReceiptBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReceiptBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.receipts.push(Envelope.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReceiptBatch {
+    return {
+      receipts: globalThis.Array.isArray(object?.receipts) ? object.receipts.map((e: any) => Envelope.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ReceiptBatch): unknown {
+    const obj: any = {};
+    if (message.receipts?.length) {
+      obj.receipts = message.receipts.map((e) => Envelope.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReceiptBatch>): ReceiptBatch {
+    return ReceiptBatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReceiptBatch>): ReceiptBatch {
+    const message = createBaseReceiptBatch();
+    message.receipts = object.receipts?.map((e) => Envelope.fromPartial(e)) || [];
     return message;
   },
 };

@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { jetStreamPublish, type Publish } from "@hix/bus";
+import { ReceiptStatus, decodeEnvelope, hasValidBodyHash, newId, unbatch, type Envelope } from "@hix/proto";
+import { SYSTEM_SENDER, receiptMsgId, receiptSender, type ReceiptInput } from "./receipts.js";
+import { routerFixture, type RouterFixture } from "./test-support/router-fixture.js";
+
+let fx: RouterFixture | undefined;
+afterEach(async () => {
+  await fx?.close();
+  fx = undefined;
+});
+
+const routed = (to: string): ReceiptInput => {
+  const regardingId = newId();
+  return {
+    to,
+    regardingId,
+    correlationId: regardingId,
+    status: ReceiptStatus.ROUTED,
+    code: "",
+    reason: "routed to hospital-a",
+    facilityId: "hospital-a",
+  };
+};
+
+/** The messages stored on a facility's receipt subject, in order, with their Nats-Msg-Id. */
+async function storedReceipts(
+  f: RouterFixture,
+  facility: string,
+): Promise<{ msgId: string; envelope: Envelope }[]> {
+  const stream = f.topology.streams.out.name;
+  const info = await f.jsm.streams.info(stream);
+  const out: { msgId: string; envelope: Envelope }[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const m = await f.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+    if (m === undefined || m.subject !== f.topology.outSubject(facility, "receipt")) continue;
+    out.push({ msgId: m.header.get("Nats-Msg-Id"), envelope: decodeEnvelope(m.data) });
+  }
+  return out;
+}
+
+describe("receipt sender", () => {
+  it("sends a lone receipt alone, and what queued behind it as one batch of whole receipts", async () => {
+    fx = await routerFixture("receipts");
+    // JetStream publishes, the first one held until released: what is sent meanwhile queues.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const publishToStream = jetStreamPublish(fx.js);
+    const publish: Publish = async (subject, data, options) => {
+      if (calls++ === 0) await held;
+      return publishToStream(subject, data, options);
+    };
+    const sender = receiptSender(publish, fx.topology);
+
+    const first = routed("clinic-b");
+    const firstSent = sender.send(first);
+    await new Promise((resolve) => setImmediate(resolve)); // its publish has started
+    const queued = Array.from({ length: 5 }, () => routed("clinic-b"));
+    const elsewhere = routed("practice-d"); // another facility's lane is not held up
+    const queuedSent = Promise.all(queued.map((r) => sender.send(r)));
+    await sender.send(elsewhere);
+    release();
+    await Promise.all([firstSent, queuedSent]);
+
+    const stored = await storedReceipts(fx, "clinic-b");
+    expect(stored.map((s) => s.envelope.body?.$case)).toEqual(["receipt", "receiptBatch"]);
+    expect(stored[0]!.msgId).toBe(receiptMsgId(first));
+    const batch = stored[1]!.envelope;
+    expect(batch).toMatchObject({ fromFacility: SYSTEM_SENDER, toFacility: "clinic-b" });
+    expect(hasValidBodyHash(batch)).toBe(true);
+    const inside = unbatch(batch);
+    expect(inside.map((e) => (e.body?.$case === "receipt" ? e.body.value.regardingId : ""))).toEqual(
+      queued.map((r) => r.regardingId),
+    );
+    for (const [i, e] of inside.entries()) {
+      // Each is the envelope the receipt would have been alone.
+      expect(e).toMatchObject({
+        fromFacility: SYSTEM_SENDER,
+        toFacility: "clinic-b",
+        correlationId: queued[i]!.regardingId,
+        causationId: queued[i]!.regardingId,
+      });
+      expect(hasValidBodyHash(e)).toBe(true);
+    }
+    expect((await storedReceipts(fx, "practice-d")).map((s) => s.msgId)).toEqual([receiptMsgId(elsewhere)]);
+
+    // The same batch published again (a retry after a lost PubAck) is dropped as a duplicate.
+    const again = receiptSender(publishToStream, fx.topology);
+    await Promise.all([again.send(queued[0]!), again.send(queued[1]!)]);
+    await Promise.all([again.send(queued[0]!), again.send(queued[1]!)]);
+    expect((await storedReceipts(fx, "clinic-b")).length).toBe(3);
+  });
+
+  it("fails every receipt of a batch whose publish fails, so each message is retried", async () => {
+    fx = await routerFixture("receipts-fail");
+    const publishToStream = jetStreamPublish(fx.js);
+    let failing = true;
+    const publish: Publish = (subject, data, options) =>
+      failing
+        ? Promise.reject(new Error("no PubAck within 5000 ms"))
+        : publishToStream(subject, data, options);
+    const sender = receiptSender(publish, fx.topology);
+    const results = await Promise.allSettled([1, 2, 3].map(() => sender.send(routed("clinic-b"))));
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+    expect(await storedReceipts(fx, "clinic-b")).toEqual([]);
+    // The failure did not leave the facility's lane stuck: the next receipt goes out.
+    failing = false;
+    await sender.send(routed("clinic-b"));
+    expect(await storedReceipts(fx, "clinic-b")).toHaveLength(1);
+  });
+});
