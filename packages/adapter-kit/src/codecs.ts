@@ -129,6 +129,7 @@ const BODY_KEYS = new Set([
   "patientAnnouncement",
   "receipt",
   "identityAlert",
+  "receiptBatch",
 ]);
 
 /** proto3 JSON of one envelope body, as `{ "<case>": {...} }` (Envelope.toJSON renders the oneof so). */

@@ -210,6 +210,13 @@ describe("envelope", () => {
     expect(unbatch(single)).toEqual([single]);
   });
 
+  it("leaves out of a batch anything that is not a receipt", () => {
+    const announcement = envelopeWith({ $case: "patientAnnouncement", value: bodies.patientAnnouncement });
+    const [receipt] = bodies.receiptBatch.receipts;
+    const mixed = envelopeWith({ $case: "receiptBatch", value: { receipts: [announcement, receipt!] } });
+    expect(unbatch(mixed)).toEqual([receipt]);
+  });
+
   it("hashes the encoded body alone, whatever the header", () => {
     const body: EnvelopeBody = { $case: "receipt", value: bodies.receipt };
     const expected = createHash("sha256").update(Receipt.encode(bodies.receipt).finish()).digest();

@@ -113,10 +113,13 @@ function writeBody(body: EnvelopeBody, writer: BinaryWriter): BinaryWriter {
 /**
  * The envelopes a bus message carries: the receipts of a ReceiptBatch, otherwise the envelope
  * itself. Every consumer reads messages through this, so a receipt is handled the same whether
- * it came alone or in a batch.
+ * it came alone or in a batch. A batch carries receipts only: anything else put in one (only a
+ * facility would; the router refuses such a batch) is left out, so no other kind of message can
+ * reach a handler inside a batch, past the checks its own kind gets.
  */
 export function unbatch(envelope: Envelope): Envelope[] {
-  return envelope.body?.$case === "receiptBatch" ? envelope.body.value.receipts : [envelope];
+  if (envelope.body?.$case !== "receiptBatch") return [envelope];
+  return envelope.body.value.receipts.filter((r) => r.body?.$case === "receipt");
 }
 
 /**

@@ -35,6 +35,7 @@ import {
   DisclosureAction,
   ReceiptStatus,
   encodeEnvelope,
+  isUlid,
   purposeOfUseToJSON,
   sensitivityLabelToJSON,
   transferOutcomeToJSON,
@@ -271,7 +272,9 @@ export function createPipeline(deps: PipelineDeps): Handler {
       await receipts.send({
         to: submitter,
         regardingId,
-        correlationId: envelope?.correlationId || regardingId,
+        // A refused envelope's correlation id is as it came: kept only when it is a ULID.
+        correlationId:
+          envelope !== undefined && isUlid(envelope.correlationId) ? envelope.correlationId : regardingId,
         ...(envelope === undefined ? {} : { purposeOfUse: envelope.purposeOfUse }),
         status: rejection.status,
         code: rejection.code,

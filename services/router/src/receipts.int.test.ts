@@ -92,21 +92,61 @@ describe("receipt sender", () => {
     expect((await storedReceipts(fx, "clinic-b")).length).toBe(3);
   });
 
-  it("fails every receipt of a batch whose publish fails, so each message is retried", async () => {
+  it("keeps a batch's text under its limit: long refusals are spread over several messages", async () => {
+    fx = await routerFixture("receipts-size");
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const sizes: number[] = [];
+    const publishToStream = jetStreamPublish(fx.js);
+    const publish: Publish = async (subject, data, options) => {
+      sizes.push(data.byteLength);
+      if (sizes.length === 1) await held;
+      return publishToStream(subject, data, options);
+    };
+    const sender = receiptSender(publish, fx.topology);
+    const firstInput = routed("clinic-b");
+    const first = sender.send(firstInput);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Six refusals with 100 KB reasons queue behind it: two fit under 256 KiB of text a batch.
+    const long = Array.from({ length: 6 }, () => ({ ...routed("clinic-b"), reason: "r".repeat(100_000) }));
+    const queued = Promise.all(long.map((r) => sender.send(r)));
+    release();
+    await Promise.all([first, queued]);
+    expect(sizes).toHaveLength(4); // the first alone, then three batches of two
+    expect(Math.max(...sizes)).toBeLessThan(300 * 1024);
+    const stored = await storedReceipts(fx, "clinic-b");
+    expect(stored.flatMap((s) => unbatch(s.envelope)).map((e) => e.causationId)).toEqual(
+      [firstInput, ...long].map((r) => r.regardingId),
+    );
+  });
+
+  it("fails every receipt of a failed publish, and sends what queued behind it", async () => {
     fx = await routerFixture("receipts-fail");
     const publishToStream = jetStreamPublish(fx.js);
-    let failing = true;
-    const publish: Publish = (subject, data, options) =>
-      failing
-        ? Promise.reject(new Error("no PubAck within 5000 ms"))
-        : publishToStream(subject, data, options);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const publish: Publish = async (subject, data, options) => {
+      calls++;
+      if (calls === 1) {
+        await held;
+        throw new Error("no PubAck within 5000 ms");
+      }
+      return publishToStream(subject, data, options);
+    };
     const sender = receiptSender(publish, fx.topology);
-    const results = await Promise.allSettled([1, 2, 3].map(() => sender.send(routed("clinic-b"))));
-    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
-    expect(await storedReceipts(fx, "clinic-b")).toEqual([]);
-    // The failure did not leave the facility's lane stuck: the next receipt goes out.
-    failing = false;
-    await sender.send(routed("clinic-b"));
-    expect(await storedReceipts(fx, "clinic-b")).toHaveLength(1);
+    // Two made in one turn go together; their publish fails.
+    const failed = Promise.allSettled([sender.send(routed("clinic-b")), sender.send(routed("clinic-b"))]);
+    await new Promise((resolve) => setImmediate(resolve));
+    const behind = [routed("clinic-b"), routed("clinic-b")];
+    const sentBehind = Promise.all(behind.map((r) => sender.send(r)));
+    release();
+    expect((await failed).map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    await sentBehind; // the failure did not leave the facility's lane stuck
+    expect(calls).toBe(2);
+    const stored = await storedReceipts(fx, "clinic-b");
+    expect(stored.flatMap((s) => unbatch(s.envelope)).map((e) => e.causationId)).toEqual(
+      behind.map((r) => r.regardingId),
+    );
   });
 });

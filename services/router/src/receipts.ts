@@ -4,12 +4,15 @@
  * answered (a holder replied to a tracked request). A receipt is an Envelope from "hix" with
  * a `receipt` body, published to `hix.out.<originator>.receipt`.
  *
- * Its Nats-Msg-Id is derived from what it says (regarding id, status, facility), not from its
- * own fresh envelope id, so a redelivered message or a sweeper running twice publishes it once.
+ * Sent alone, its Nats-Msg-Id is derived from what it says (regarding id, status, facility), not
+ * from its own fresh envelope id, so a sweeper running twice, or a redelivered message whose
+ * receipt went alone, publishes it once.
  *
- * The pipeline sends through a `ReceiptSender`, which under load puts one facility's receipts
- * in one message (a `receiptBatch` of receipt envelopes): a stored message and a PubAck for each
- * receipt were a sixth of the CPU of a routed message (docs/adr/0004-router.md).
+ * The pipeline sends through a `ReceiptSender`, which puts receipts waiting for one facility in
+ * one message (a `receiptBatch` of receipt envelopes): a stored message and a PubAck for each
+ * receipt were a sixth of the CPU of a routed message (docs/adr/0004-router.md). Batched, a
+ * receipt may reach its facility twice after a router crash; its key stays (regarding id,
+ * status, facility).
  */
 import { createHash } from "node:crypto";
 import type { Publish, Topology } from "@hix/bus";
@@ -67,8 +70,24 @@ export async function sendReceipt(publish: Publish, topology: Topology, input: R
   });
 }
 
-/** Receipts in one batch at most (a receipt envelope is a few hundred bytes). */
+/**
+ * A batch's limits: receipts, and bytes of their variable text (a receipt envelope is a few
+ * hundred bytes; a refusal's reason is longer). Far below the 1 MiB that NATS and HIX_OUT take
+ * in one message, so a batch is never refused for its size.
+ */
 const MAX_BATCH = 128;
+const MAX_BATCH_TEXT_BYTES = 256 * 1024;
+
+/** Bytes of a receipt's text, an upper bound of what it adds to a batch beyond its fixed fields. */
+function textBytes(input: ReceiptInput): number {
+  return (
+    Buffer.byteLength(input.reason) +
+    input.code.length +
+    input.regardingId.length +
+    (input.facilityId?.length ?? 0) +
+    (input.correlationId?.length ?? 0)
+  );
+}
 
 export interface ReceiptSender {
   /** Resolves once JetStream has stored the receipt, alone or in a batch. */
@@ -84,16 +103,23 @@ interface Lane {
  * audit ledger's group commit, for receipts). What is made for that facility meanwhile waits and
  * goes out next, together: one receipt as a `receipt` message with its stable id, as when sent
  * alone; two or more as one `receiptBatch` message whose id is derived from theirs. At a few
- * messages a second every receipt goes alone, without waiting; under load the batches grow with
- * the load. A batch re-made after a redelivery holds other receipts and so is not a duplicate:
- * a facility may then see a receipt twice, as it may after the duplicate window today, and
- * tells them apart by (regarding id, status, facility).
+ * messages a second a receipt mostly goes alone (a fan-out's receipts go together); under load
+ * the batches grow with the load. A batch re-made after a redelivery holds other receipts and so
+ * is not a duplicate: a facility may then see a receipt twice, as it may after the duplicate
+ * window, and tells them apart by (regarding id, status, facility).
  */
 export function receiptSender(publish: Publish, topology: Topology): ReceiptSender {
   const lanes = new Map<string, Lane>(); // a facility has a lane while its receipts are in flight
 
   const flush = (to: string, lane: Lane): void => {
-    const batch = lane.waiting.splice(0, MAX_BATCH);
+    let count = 0;
+    let bytes = 0;
+    for (const w of lane.waiting) {
+      bytes += textBytes(w.input);
+      if (count > 0 && (count === MAX_BATCH || bytes > MAX_BATCH_TEXT_BYTES)) break;
+      count++;
+    }
+    const batch = lane.waiting.splice(0, count);
     publishReceipts(
       publish,
       topology,

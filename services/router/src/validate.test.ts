@@ -68,6 +68,11 @@ describe("validateEnvelope", () => {
     ["no created_at", () => ({ ...request(), createdAt: undefined }), "router.invalid"],
     ["a bad to_facility", () => ({ ...request(), toFacility: "a.b" }), "router.invalid"],
     [
+      "a facility id longer than 64 characters",
+      () => request({ holder: { $case: "facilityId", value: "c".repeat(65) } }),
+      "router.invalid",
+    ],
+    [
       "a correlation id that is not a ULID",
       () => ({ ...request(), correlationId: "a\u0000b" }),
       "router.invalid",

@@ -6,7 +6,8 @@ import { ReceiptStatus, decodeEnvelope, hasValidBodyHash, isUlid, type Envelope 
 import { ledgerText } from "./audit-ledger.js";
 import { RouterRejection } from "./errors.js";
 
-const TOKEN = /^[A-Za-z0-9_-]+$/;
+/** A hix facility id: letters, digits, - and _, at most 64 (`hix facility add` makes no longer). */
+const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Step 1: size limit, then protobuf decode (bytes over the limit are never decoded). */
 export function decodeSubmission(data: Uint8Array, maxBytes: number): Envelope {

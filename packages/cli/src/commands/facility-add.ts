@@ -71,8 +71,10 @@ example:
     });
     const id = positionals[0];
     if (id === undefined || positionals.length > 1) throw new UsageError("give exactly one facility id");
-    if (!/^[a-z0-9][a-z0-9_-]*$/.test(id))
-      throw new UsageError(`facility id ${JSON.stringify(id)} must be lower-case letters, digits, - or _`);
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(id))
+      throw new UsageError(
+        `facility id ${JSON.stringify(id.slice(0, 80))} must be 1-64 lower-case letters, digits, - or _`,
+      );
     if (values.name === undefined || values.name === "") throw new UsageError("--name is required");
     const status = values.status ?? "active";
     if (status !== "active" && status !== "suspended")
