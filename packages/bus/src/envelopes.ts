@@ -12,7 +12,10 @@ import { publish } from "./publish.js";
 import { ack, reject, type Outcome } from "./outcome.js";
 import type { MessageKind } from "./topology.js";
 
-/** Subject token of each body kind: the oneof field name as written in the .proto (a batch of receipts travels as receipts). */
+/**
+ * Subject token of each body kind: the oneof field name as written in the .proto. A batch of
+ * receipts travels on the receipt subject, as its receipts would.
+ */
 const SUBJECT_KIND: Readonly<Record<EnvelopeKind, MessageKind>> = {
   recordRequest: "record_request",
   recordTransfer: "record_transfer",

@@ -6,11 +6,11 @@ import {
   PurposeOfUse,
   ReceiptStatus,
   decodeEnvelope,
-  unbatch,
   envelopeKind,
   newEnvelope,
   purposeOfUseFromJSON,
   receiptStatusToJSON,
+  unbatch,
 } from "@hix/proto";
 import { EXIT, UsageError, type Command } from "../command.js";
 import { BUS_OPTIONS, BUS_OPTIONS_HELP, openBus } from "../bus-options.js";
