@@ -131,8 +131,9 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
     await db.drop();
     await server?.stop();
   }
-  const median = (phases: Phase[]): number =>
-    phases.map((p) => p.msgsPerSec).sort((a, b) => a - b)[Math.floor(phases.length / 2)] ?? 0;
+  const middle = (values: number[]): number | undefined =>
+    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const median = (phases: Phase[]): number => middle(phases.map((p) => p.msgsPerSec)) ?? 0;
   const medianCpu = (phases: Phase[]): number | null =>
     phases.map((p) => p.middleCpuMsPerMsg ?? Infinity).sort((a, b) => a - b)[
       Math.floor((phases.length - 1) / 2)
@@ -160,9 +161,7 @@ export async function run(args: readonly string[]): Promise<Record<string, unkno
         rounds: saturation.routed,
       },
       roundRatios,
-      ratioRoutedToBare: round2(
-        [...roundRatios].sort((a, b) => a - b)[Math.floor(roundRatios.length / 2)] ?? NaN,
-      ),
+      ratioRoutedToBare: round2(middle(roundRatios) ?? NaN),
       target: ">= 0.7",
     },
     fixedLoad: {

@@ -63,9 +63,8 @@ export function envelopeHandler(fn: (envelope: Envelope, delivery: Delivery) => 
     } catch (err) {
       return reject("proto.decode", err instanceof Error ? err.message : "not a hix.v1.Envelope");
     }
-    if (envelope.body?.$case !== "receiptBatch") return fn(envelope, delivery);
-    for (const receipt of unbatch(envelope)) {
-      const outcome = await fn(receipt, delivery);
+    for (const carried of unbatch(envelope)) {
+      const outcome = await fn(carried, delivery);
       if (outcome.kind !== "ack") return outcome;
     }
     return ack();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { jetStreamPublish, type Publish } from "@hix/bus";
-import { ReceiptStatus, decodeEnvelope, hasValidBodyHash, newId, unbatch, type Envelope } from "@hix/proto";
+import { ReceiptStatus, hasValidBodyHash, newId, unbatch, type Envelope } from "@hix/proto";
 import { SYSTEM_SENDER, receiptMsgId, receiptSender, type ReceiptInput } from "./receipts.js";
 import { routerFixture, type RouterFixture } from "./test-support/router-fixture.js";
 
@@ -28,15 +28,9 @@ async function storedReceipts(
   f: RouterFixture,
   facility: string,
 ): Promise<{ msgId: string; envelope: Envelope }[]> {
-  const stream = f.topology.streams.out.name;
-  const info = await f.jsm.streams.info(stream);
-  const out: { msgId: string; envelope: Envelope }[] = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    const m = await f.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
-    if (m === undefined || m.subject !== f.topology.outSubject(facility, "receipt")) continue;
-    out.push({ msgId: m.header.get("Nats-Msg-Id"), envelope: decodeEnvelope(m.data) });
-  }
-  return out;
+  return (await f.stored(facility))
+    .filter((d) => d.subject === f.topology.outSubject(facility, "receipt"))
+    .map((d) => ({ msgId: d.headers?.get("Nats-Msg-Id") ?? "", envelope: d.envelope }));
 }
 
 describe("receipt sender", () => {

@@ -74,7 +74,9 @@ export interface RouterFixture {
   /** Publishes an envelope as `facility` would (subject hix.in.<facility>.<kind>). */
   submit(facility: string, envelope: Envelope, kind?: string): Promise<void>;
   submitBytes(facility: string, kind: string, data: Uint8Array, msgId: string): Promise<void>;
-  /** Everything delivered to a facility so far (read from HIX_OUT), batched receipts one by one. */
+  /** The messages stored for a facility on HIX_OUT so far, as stored (a receipt batch is one). */
+  stored(facility: string): Promise<Delivered[]>;
+  /** Everything delivered to a facility so far, as consumers read it: batched receipts one by one. */
   inbox(facility: string): Promise<Delivered[]>;
   close(): Promise<void>;
 }
@@ -134,7 +136,7 @@ export async function routerFixture(name: string): Promise<RouterFixture> {
     async submitBytes(facilityId, kind, data, msgId) {
       await publish(js, topology.inSubject(facilityId, kind as never), data, { msgId });
     },
-    async inbox(facilityId) {
+    async stored(facilityId) {
       // Reads the (small, memory) stream by sequence: simple, and sees every message once.
       const stream = topology.streams.out.name;
       const info = await jsm.streams.info(stream);
@@ -143,11 +145,15 @@ export async function routerFixture(name: string): Promise<RouterFixture> {
       for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
         const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
         if (m === undefined || !m.subject.startsWith(prefix)) continue;
-        // A batch of receipts counts as the receipts it carries, as consumers read it.
-        for (const envelope of unbatch(decodeEnvelope(m.data)))
-          out.push({ subject: m.subject, envelope, headers: m.header });
+        out.push({ subject: m.subject, envelope: decodeEnvelope(m.data), headers: m.header });
       }
       return out;
+    },
+    async inbox(facilityId) {
+      // A batch of receipts counts as the receipts it carries, as consumers read it.
+      return (await fx.stored(facilityId)).flatMap((d) =>
+        unbatch(d.envelope).map((envelope) => ({ ...d, envelope })),
+      );
     },
     async close() {
       await fx.router?.stop();
